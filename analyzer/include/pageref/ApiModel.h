@@ -1,0 +1,151 @@
+// The API model: which kernel functions make iterators, narrow their kind, take
+// page references, release them or take them over. It is data (JSON), loaded
+// from the built-in table plus user files, so a driver's own wrappers can be
+// taught without recompiling.
+#pragma once
+
+#include "pageref/IterKind.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pageref {
+
+/// Which kind of page reference a function takes or drops.
+enum class ReleaseFamily {
+  Ref,          // FOLL_GET: get_page(), get_user_pages*(), iov_iter_get_pages2()
+  Pin,          // FOLL_PIN: pin_user_pages*(), unpin_user_page*()
+  PinIfWillPin, // iov_iter_extract_pages(): pins iff iov_iter_extract_will_pin()
+  Bio,          // bio_release_pages(): drops or unpins by the bio's own flags
+};
+llvm::StringRef familyName(ReleaseFamily F);
+std::optional<ReleaseFamily> parseFamily(llvm::StringRef S);
+
+/// How a get-pages call hands its pages back.
+enum class PagesOut { Array, Allocated, ArrayOrAllocated };
+
+struct GetPagesFn {
+  std::string Name;
+  unsigned IterArg = 0;
+  unsigned PagesArg = 1;
+  PagesOut Pages = PagesOut::Array;
+  ReleaseFamily Family = ReleaseFamily::Ref;
+};
+
+struct IterConstructorFn {
+  std::string Name;
+  unsigned IterArg = 0;
+  IterKindSet Kinds;
+};
+
+struct IterGuardFn {
+  std::string Name;
+  IterKindSet Kinds;
+  bool WillPin = false; // iov_iter_extract_will_pin(): also says "pages are pinned"
+};
+
+enum class ReleaseShape { Page, Folio, Array, List, Bio };
+struct ReleaseFn {
+  std::string Name;
+  ReleaseFamily Family = ReleaseFamily::Ref;
+  ReleaseShape Shape = ReleaseShape::Page;
+  unsigned Arg = 0;
+  std::optional<unsigned> CountArg;
+};
+
+struct AcquireFn {
+  std::string Name;
+  ReleaseFamily Family = ReleaseFamily::Ref;
+  std::optional<unsigned> PagesArg; // out array; otherwise the page argument
+  std::optional<unsigned> Arg;
+};
+
+/// A function that takes over pages passed to it (bio_add_page, sg_set_page...).
+struct SinkFn {
+  std::string Name;
+  unsigned Arg = 0;
+  std::string Owner; // "bio", "skb-frags", "scatterlist", "pipe-buffers", ...
+  std::optional<unsigned> ContainerArg; // the object that now holds the page (the bio, the sg entry)
+};
+
+/// A function that reads a page back out of a container: sg_page(sg).
+struct ContainerGetterFn {
+  std::string Name;
+  unsigned Arg = 0;
+};
+
+class ApiModel {
+public:
+  /// The built-in table only.
+  static ApiModel builtin();
+
+  /// Merge a JSON document (same layout as the built-in table). Entries with a
+  /// name already present replace the old one. On error returns a message that
+  /// names \p Origin and what is wrong, and leaves the model unchanged.
+  std::optional<std::string> mergeJson(llvm::StringRef Text, llvm::StringRef Origin);
+  /// Read and merge a file; the error names the file.
+  std::optional<std::string> mergeFile(llvm::StringRef Path);
+
+  const GetPagesFn *getPages(llvm::StringRef Name) const;
+  const IterConstructorFn *iterConstructor(llvm::StringRef Name) const;
+  const IterGuardFn *iterGuard(llvm::StringRef Name) const;
+  const ReleaseFn *release(llvm::StringRef Name) const;
+  const AcquireFn *acquire(llvm::StringRef Name) const;
+  const SinkFn *sink(llvm::StringRef Name) const;
+  const ContainerGetterFn *containerGetter(llvm::StringRef Name) const;
+  /// Functions that return (a view of) the same page: compound_head(), page_folio().
+  bool isPageView(llvm::StringRef Name) const { return PageViews.count(Name); }
+  /// Fields that hold a page inside a container (bio_vec::bv_page).
+  bool isContainerField(llvm::StringRef Name) const { return ContainerFields.count(Name); }
+  /// Functions that use a page (or free the array holding it) without keeping it.
+  bool isPageUser(llvm::StringRef Name) const { return PageUsers.count(Name); }
+  bool isIterTypeGetter(llvm::StringRef Name) const;
+  /// Kinds implied by a true test of a flag field of struct iov_iter (user_backed).
+  std::optional<IterKindSet> iterFlagField(llvm::StringRef Field) const;
+  bool isIteratorOp(llvm::StringRef FieldName) const;
+  /// The owner a record type stands for when pages are stored into it
+  /// (pipe_buffer -> pipe-buffers); empty if none.
+  llvm::StringRef ownerOfRecord(llvm::StringRef RecordName) const;
+  /// Owners that drop page references themselves, independently of whoever
+  /// owns the iterator (pipe buffers, skb frags, sk_msg).
+  bool ownerDropsRefs(llvm::StringRef Owner) const;
+  /// Why an owner keeps or drops references, for messages.
+  llvm::StringRef ownerNote(llvm::StringRef Owner) const;
+
+  const llvm::StringMap<IterConstructorFn> &iterConstructors() const { return Constructors; }
+  const llvm::StringMap<GetPagesFn> &getPagesFns() const { return GetPages; }
+  /// Tokens that, in the condition guarding a release, mean the release
+  /// already depends on the iterator kind or on the pin state.
+  const std::vector<std::string> &conditionalReleaseMarkers() const { return ReleaseMarkers; }
+
+  /// Every function name the model knows, for prefilters.
+  std::vector<std::string> trackedNames() const;
+  /// A stable digest of the model's content (cache keys, fact files).
+  std::string digest() const;
+
+private:
+  llvm::StringMap<GetPagesFn> GetPages;
+  llvm::StringMap<IterConstructorFn> Constructors;
+  llvm::StringMap<IterGuardFn> Guards;
+  llvm::StringMap<ReleaseFn> Releases;
+  llvm::StringMap<AcquireFn> Acquires;
+  llvm::StringMap<SinkFn> Sinks;
+  llvm::StringMap<ContainerGetterFn> Getters;
+  llvm::StringMap<bool> PageViews;
+  llvm::StringMap<bool> PageUsers;
+  llvm::StringMap<bool> ContainerFields;
+  llvm::StringMap<bool> TypeGetters;
+  llvm::StringMap<IterKindSet> FlagFields;
+  llvm::StringMap<bool> IteratorOps;
+  llvm::StringMap<std::string> OwnerRecords;
+  llvm::StringMap<std::string> OwnerNotes;
+  llvm::StringMap<bool> RefDroppingOwners;
+  std::vector<std::string> ReleaseMarkers;
+  std::string Sources; // the merged texts, for digest()
+};
+
+} // namespace pageref

@@ -1,0 +1,2 @@
+#include <linux/uio.h>
+int nothing_here(struct iov_iter *i) { return iov_iter_count(i) > 0; }

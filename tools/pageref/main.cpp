@@ -1,0 +1,64 @@
+// pageref: the command-line face of the engine.
+//   pageref --version        version, and the LLVM the plugin is built for
+//   pageref --plugin-path    absolute path of the clang-tidy plugin
+//   pageref inventory ...    run the get-pages caller inventory over a compile database
+#include "Inventory.h"
+
+#include "pageref/Config.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+
+namespace pageref {
+
+std::string pluginPath(const char *Argv0) {
+  std::string Exe = llvm::sys::fs::getMainExecutable(Argv0, reinterpret_cast<void *>(&pluginPath));
+  llvm::SmallString<256> P(llvm::sys::path::parent_path(Exe));
+  llvm::sys::path::append(P, PAGEREF_PLUGIN_RELPATH);
+  llvm::sys::path::remove_dots(P, /*remove_dot_dot=*/true);
+  return std::string(P);
+}
+
+} // namespace pageref
+
+static void usage(llvm::raw_ostream &OS) {
+  OS << "usage: pageref --version | --plugin-path | inventory [options]\n"
+        "\n"
+        "  --version        print pageref's version and the LLVM version it was built for\n"
+        "  --plugin-path    print the absolute path of the clang-tidy plugin, for\n"
+        "                   clang-tidy-19 --load=$(pageref --plugin-path) --checks='-*,pageref-*'\n"
+        "  inventory        list every get-pages caller with its verdict (pageref inventory --help)\n";
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(llvm::errs());
+    return 2;
+  }
+  llvm::StringRef Cmd = argv[1];
+  if (Cmd == "--version") {
+    llvm::outs() << "pageref " << PAGEREF_VERSION << " (built for LLVM " << PAGEREF_LLVM_VERSION << ")\n";
+    return 0;
+  }
+  if (Cmd == "--plugin-path") {
+    std::string P = pageref::pluginPath(argv[0]);
+    if (!llvm::sys::fs::exists(P)) {
+      llvm::errs() << "pageref: the plugin is not where it should be: " << P << " (rebuild pageref)\n";
+      return 2;
+    }
+    llvm::outs() << P << "\n";
+    return 0;
+  }
+  if (Cmd == "--help" || Cmd == "-h") {
+    usage(llvm::outs());
+    return 0;
+  }
+  if (Cmd == "inventory")
+    return pageref::runInventory(argc - 1, argv + 1, pageref::pluginPath(argv[0]));
+  llvm::errs() << "pageref: unknown command '" << Cmd << "'\n";
+  usage(llvm::errs());
+  return 2;
+}
