@@ -314,6 +314,46 @@ IterKindsResult CallerClassifier::Impl::kindsOfPathUncached(const ObjectPath &It
     R.Why.push_back({Rhs->getBeginLoc(), "'" + It.Spelling + "' comes from '" + text(Rhs) + "'"});
     merge(R, std::move(Sub));
   }
+  // 2b. Built by a helper of this TU that gets the iterator's address:
+  // iov_kunit_load_kvec(test, &iter, ...) calls iov_iter_kvec() on it.
+  if (!Found && It.Suffix.empty() && !isa<ParmVarDecl>(It.Root) && F->getBody()) {
+    struct Calls : RecursiveASTVisitor<Calls> {
+      std::vector<const CallExpr *> All;
+      bool VisitCallExpr(CallExpr *C) {
+        All.push_back(C);
+        return true;
+      }
+    } C;
+    C.TraverseStmt(F->getBody());
+    for (const CallExpr *Call : C.All) {
+      const FunctionDecl *Callee = directCallee(Call);
+      const FunctionDecl *Def = nullptr;
+      if (!Callee || !Callee->hasBody(Def) || !Def || Model.iterConstructor(Callee->getName()) ||
+          !SM.isInMainFile(SM.getExpansionLoc(Def->getLocation())))
+        continue;
+      for (unsigned A = 0; A < Call->getNumArgs() && A < Def->getNumParams(); ++A) {
+        auto P = objectPath(Call->getArg(A));
+        if (!P || *P != It)
+          continue;
+        ObjectPath Param;
+        Param.Root = Def->getParamDecl(A)->getCanonicalDecl();
+        Param.Spelling = Def->getParamDecl(A)->getNameAsString();
+        for (auto &Entry : Model.iterConstructors())
+          for (const CallSite &CS : Index.callsTo(Entry.second.Name)) {
+            if (CS.Caller != Def || Entry.second.IterArg >= CS.Call->getNumArgs())
+              continue;
+            auto Built = objectPath(CS.Call->getArg(Entry.second.IterArg));
+            if (!Built || *Built != Param)
+              continue;
+            Found = true;
+            R.Kinds = R.Kinds | Entry.second.Kinds;
+            R.Why.push_back({CS.Call->getBeginLoc(), "'" + It.Spelling + "' built by " + Entry.second.Name +
+                                                         "() as " + Entry.second.Kinds.str() + " in " + fnName(Def) +
+                                                         "(), called from " + fnName(F) + "()"});
+          }
+      }
+    }
+  }
   if (Found)
     return R;
 

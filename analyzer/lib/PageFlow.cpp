@@ -712,6 +712,10 @@ void CallerClassifier::Impl::decideVerdict(const GetPagesFn &Get, CallerFacts &O
       Out.Result = Verdict::Unknown;
       Out.Reason = "pages from " + Get.Name + "() are released unconditionally by " + Describe(*R) +
                    ", without testing iov_iter_extract_will_pin()";
+    } else if ((Out.Iter.Kinds & IterKindSet::userBacked()).empty()) {
+      Out.Result = Verdict::AlreadyConditional;
+      Out.Reason = "only " + Out.Iter.Kinds.str() + " iterators reach it: " + Get.Name +
+                   "() takes no references for them and none are released";
     } else {
       Out.Result = Verdict::Unknown;
       Out.Reason = "no release of the extracted pages found in this translation unit";

@@ -164,3 +164,33 @@ int map_bio(struct bio *bio, struct iov_iter *iter) {
   return 0;
 }
 void end_io(struct bio *bio) { bio_release_pages(bio, false); }
+
+// --- switch (iov_iter_type()) narrows, and a user-only extract may unpin unconditionally.
+static ssize_t extract_user(struct iov_iter *iter, struct page **pages) {
+  size_t off;
+  ssize_t n = iov_iter_extract_pages(iter, &pages, PAGE_SIZE, 1, 0, &off);
+  // CHECK-MESSAGES: :[[@LINE-1]]:15: warning: iov_iter_extract_pages() in extract_user(): iterator kinds IOVEC|UBUF; {{.*}}verdict already-conditional: only user-backed iterators (IOVEC|UBUF) reach it, so iov_iter_extract_pages() always pins and unpin_user_page() in extract_user() at line [[@LINE+2]] is the matching release
+  if (n > 0)
+    unpin_user_page(pages[0]);
+  return n;
+}
+ssize_t extract_any(struct iov_iter *iter, struct page **pages) {
+  switch (iov_iter_type(iter)) {
+  case ITER_UBUF:
+  case ITER_IOVEC:
+    return extract_user(iter, pages);
+  default:
+    return -EINVAL;
+  }
+}
+
+// --- An iterator a helper of this file builds; extract from KVEC takes nothing.
+static void load_kvec(struct iov_iter *i, struct kvec *kv) { iov_iter_kvec(i, ITER_DEST, kv, 1, kv->iov_len); }
+ssize_t from_helper(struct kvec *kv) {
+  struct iov_iter iter;
+  struct page *pages[1], **pp = pages;
+  size_t off;
+  load_kvec(&iter, kv);
+  return iov_iter_extract_pages(&iter, &pp, PAGE_SIZE, 1, 0, &off);
+  // CHECK-MESSAGES: :[[@LINE-1]]:10: warning: iov_iter_extract_pages() in from_helper(): iterator kinds KVEC; {{.*}}verdict already-conditional: only KVEC iterators reach it: iov_iter_extract_pages() takes no references for them and none are released
+}

@@ -39,6 +39,11 @@ CONFIG_ENABLE = [
     "TARGET_CORE", "TLS", "CIFS", "RDS", "RDS_TCP", "CRYPTO_USER_API_HASH",
     "CRYPTO_USER_API_SKCIPHER", "CRYPTO_USER_API_AEAD", "BLK_DEV_LOOP",
     "NVME_TARGET", "NFS_FS", "NET_9P", "NET_9P_VIRTIO", "9P_FS", "NFSD",
+    # Further page-reference users: block integrity and ublk, TEE shared
+    # memory, kTLS offload, the iov_iter KUnit tests (6.12), and the
+    # async BVEC submitters (target file backend, nvmet/nvme TCP, nbd).
+    "BLK_DEV_INTEGRITY", "BLK_DEV_UBLK", "TEE", "TLS_DEVICE", "KUNIT",
+    "TEST_IOV_ITER", "TCM_FILEIO", "NVME_TARGET_TCP", "NVME_TCP", "BLK_DEV_NBD",
 ]
 
 DEFAULT_NAMES = [
