@@ -3,6 +3,7 @@
 // and clang-tidy 14 (Debian's /usr/bin/clang-tidy) would load this plugin
 // silently and run none of its checks.
 #include "GetPagesCallerCheck.h"
+#include "RefFlowCheck.h"
 
 #include "ClangTidyModule.h"
 #include "ClangTidyModuleRegistry.h"
@@ -44,6 +45,8 @@ class PagerefModule : public clang::tidy::ClangTidyModule {
 public:
   void addCheckFactories(clang::tidy::ClangTidyCheckFactories &Factories) override {
     Factories.registerCheck<GetPagesCallerCheck>("pageref-get-pages-caller");
+    Factories.registerCheck<UnbalancedReleaseCheck>("pageref-unbalanced-release");
+    Factories.registerCheck<ReleaseMismatchCheck>("pageref-release-mismatch");
   }
 };
 

@@ -238,12 +238,21 @@ std::optional<std::string> ApiModel::mergeJson(llvm::StringRef Text, llvm::Strin
       R.table(Doc, "acquire", [&](const json &E, const std::string &Name, const std::string &W) {
         AcquireFn F;
         F.Name = Name;
-        unsigned PagesArg = ~0u, Arg = ~0u;
+        unsigned PagesArg = ~0u, Arg = ~0u, NrArg = ~0u;
         if (!R.family(E, W, F.Family) || !R.uns(E, "pages_arg", W, PagesArg, false) ||
-            !R.uns(E, "arg", W, Arg, false))
+            !R.uns(E, "arg", W, Arg, false) || !R.uns(E, "nr_arg", W, NrArg, false))
           return false;
+        if (NrArg != ~0u) F.NrArg = NrArg;
         if (PagesArg != ~0u) F.PagesArg = PagesArg;
         if (Arg != ~0u) F.Arg = Arg;
+        std::string Count;
+        if (E.contains("count")) {
+          if (!R.str(E, "count", W, Count))
+            return false;
+          if (Count != "return-pages")
+            return R.fail(W, "'count' must be \"return-pages\"");
+          F.ReturnsCount = true;
+        }
         New.Acquires[Name] = F;
         return true;
       }) &&

@@ -60,8 +60,10 @@ struct ReleaseFn {
 struct AcquireFn {
   std::string Name;
   ReleaseFamily Family = ReleaseFamily::Ref;
-  std::optional<unsigned> PagesArg; // out array; otherwise the page argument
-  std::optional<unsigned> Arg;
+  std::optional<unsigned> PagesArg; // out array; when absent, the `struct page **` argument
+  std::optional<unsigned> Arg;      // the page, for get_page()-style single references
+  bool ReturnsCount = false;        // returns the number of pages obtained (or -errno)
+  std::optional<unsigned> NrArg;    // how many pages were asked for
 };
 
 /// A function that takes over pages passed to it (bio_add_page, sg_set_page...).
@@ -118,6 +120,7 @@ public:
 
   const llvm::StringMap<IterConstructorFn> &iterConstructors() const { return Constructors; }
   const llvm::StringMap<GetPagesFn> &getPagesFns() const { return GetPages; }
+  const llvm::StringMap<AcquireFn> &acquireFns() const { return Acquires; }
   /// Tokens that, in the condition guarding a release, mean the release
   /// already depends on the iterator kind or on the pin state.
   const std::vector<std::string> &conditionalReleaseMarkers() const { return ReleaseMarkers; }

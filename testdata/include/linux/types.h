@@ -14,6 +14,7 @@ typedef _Bool bool;
 #define LONG_MAX 0x7fffffffffffffffL
 #define UINT_MAX 0xffffffffU
 #define EFAULT 14
+#define EIO 5
 #define ENOMEM 12
 #define EINVAL 22
 #define EIOCBQUEUED 529

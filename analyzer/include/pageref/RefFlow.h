@@ -1,0 +1,76 @@
+// Page-reference flow: follows the references taken by one acquisition
+// (get_user_pages*(), pin_user_pages*(), the get-pages family,
+// iov_iter_extract_pages()) through a function's CFG, and reports the paths
+// that leave with references held, releases that drop them twice, and
+// releases of the wrong family.
+#pragma once
+
+#include "pageref/ApiModel.h"
+#include "pageref/AstUtil.h"
+#include "pageref/Facts.h"
+#include "pageref/TuIndex.h"
+
+#include "clang/AST/ASTContext.h"
+
+#include <map>
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+
+namespace pageref {
+
+enum class RefFindingKind {
+  Leak,                  // held on a path out of the function
+  DoubleRelease,         // released again on a path where they were already released
+  WrongFamily,           // pins put, refs unpinned
+  ExtractUnconditional,  // iov_iter_extract_pages() pages unpinned without a will-pin test
+  BoundHit,              // the analysis stopped: nothing reported for that acquisition
+};
+
+struct RefFinding {
+  RefFindingKind Kind;
+  clang::SourceLocation Loc; // where the diagnostic goes
+  std::string Message;
+  std::vector<Evidence> Notes;
+  // A 1:1 replacement of the release function's name, when there is one.
+  clang::SourceRange FixRange;
+  std::string FixText;
+};
+
+/// What a function of this TU does with a page-array (or page) parameter.
+struct ParamEffect {
+  enum Kind { Uses, Releases, TakesOver } Effect = Uses;
+  ReleaseFamily Family = ReleaseFamily::Ref; // for Releases
+  std::string Via;                           // the release or hand-off it ends in
+};
+
+/// Per-function summary, serialisable for cross-TU use (docs/summaries.md).
+struct FunctionSummary {
+  std::string Name;
+  bool ExternallyVisible = false;
+  std::map<unsigned, ParamEffect> Params; // only page-carrying parameters
+};
+nlohmann::json toJson(const FunctionSummary &S);
+
+struct RefFlowLimits {
+  unsigned MaxBlockVisits = 20000; // per acquisition
+  unsigned SummaryDepth = 3;
+};
+
+class RefFlow {
+public:
+  RefFlow(clang::ASTContext &Ctx, const ApiModel &Model, const TuIndex &Index, RefFlowLimits Limits = {});
+  ~RefFlow();
+
+  /// Findings for every acquisition in \p F.
+  std::vector<RefFinding> analyze(const clang::FunctionDecl *F);
+  /// The summary of a function defined in this TU (computed on demand).
+  const FunctionSummary &summary(const clang::FunctionDecl *F);
+
+  struct Impl;
+
+private:
+  std::unique_ptr<Impl> P;
+};
+
+} // namespace pageref

@@ -1,0 +1,756 @@
+// The reference-flow engine. Per acquisition, a forward may-analysis over
+// Clang's CFG whose state is a set of (references, result) pairs:
+//   references: not acquired | held | released | handed off
+//   result:     the acquisition's count is <= 0 | > 0 | unknown | no longer
+//               tracked (the variable was overwritten)
+// Pairing the two lets `n = pin_user_pages(...); if (n <= 0) goto out;`
+// carry "nothing acquired" down the failure edge and keeps `if (n > 0)
+// unpin_user_pages(...)` at a shared label from looking like a leak.
+// Why not clang/Analysis/FlowSensitive: see docs/architecture.md.
+#include "pageref/RefFlow.h"
+#include "pageref/CallerClassifier.h"
+
+#include "clang/AST/ParentMap.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/Analysis/CFG.h"
+#include "clang/Basic/SourceManager.h"
+#include "clang/Lex/Lexer.h"
+#include "llvm/ADT/DenseSet.h"
+
+#include <nlohmann/json.hpp>
+
+#include <deque>
+#include <set>
+
+using namespace clang;
+
+namespace pageref {
+
+namespace {
+
+enum Ref : unsigned { NotAcquired = 0, Held = 1, Released = 2, HandedOff = 3 };
+enum Sign : unsigned { NonPos = 0, Pos = 1, Unknown = 2, Detached = 3 };
+
+/// A set of (Ref, Sign) pairs, one bit each.
+struct State {
+  uint16_t Bits = 0;
+  static unsigned bit(Ref R, Sign S) { return 1u << (R * 4 + S); }
+  void add(Ref R, Sign S) { Bits |= bit(R, S); }
+  bool has(Ref R) const { return Bits & (0xFu << (R * 4)); }
+  bool empty() const { return Bits == 0; }
+  bool onlyRef(Ref R) const { return Bits && !(Bits & ~(0xFu << (R * 4))); }
+  template <typename Fn> State map(Fn F) const {
+    State Out;
+    for (unsigned R = 0; R < 4; ++R)
+      for (unsigned S = 0; S < 4; ++S)
+        if (Bits & bit(Ref(R), Sign(S)))
+          if (auto P = F(Ref(R), Sign(S)))
+            Out.add(P->first, P->second);
+    return Out;
+  }
+  bool operator==(const State &O) const { return Bits == O.Bits; }
+};
+
+enum class ResultTest { NoInfo, Failed, Acquired };
+
+const char *familyWord(ReleaseFamily F) {
+  switch (F) {
+  case ReleaseFamily::Ref: return "references (FOLL_GET)";
+  case ReleaseFamily::Pin: return "pins (FOLL_PIN)";
+  case ReleaseFamily::PinIfWillPin: return "pins when iov_iter_extract_will_pin(), otherwise nothing";
+  case ReleaseFamily::Bio: return "bio-owned references";
+  }
+  return "";
+}
+
+bool isPageCarrying(QualType T) {
+  // struct page *, struct page **, struct page *[N]
+  for (unsigned Depth = 0; Depth < 3; ++Depth) {
+    if (const auto *P = T->getAs<PointerType>())
+      T = P->getPointeeType();
+    else if (const auto *A = T->getAsArrayTypeUnsafe())
+      T = A->getElementType();
+    else
+      break;
+    if (const auto *R = T->getAs<RecordType>())
+      return R->getDecl()->getName() == "page";
+  }
+  return false;
+}
+
+} // namespace
+
+struct RefFlow::Impl {
+  ASTContext &Ctx;
+  const SourceManager &SM;
+  const ApiModel &Model;
+  const TuIndex &Index;
+  RefFlowLimits Limits;
+  ParentCache Parents;
+  std::map<const FunctionDecl *, FunctionSummary> Summaries;
+  std::set<const FunctionDecl *> SummaryInProgress;
+  std::unique_ptr<CallerClassifier> Classifier; // iterator kinds for extract calls
+
+  Impl(ASTContext &C, const ApiModel &M, const TuIndex &I, RefFlowLimits L)
+      : Ctx(C), SM(C.getSourceManager()), Model(M), Index(I), Limits(L) {}
+
+  /// One acquisition being followed.
+  struct Tracked {
+    const FunctionDecl *F = nullptr;
+    const CallExpr *Call = nullptr; // null for a summary's parameter
+    std::string Callee;
+    ReleaseFamily Family = ReleaseFamily::Ref;
+    std::vector<ObjectPath> Paths;
+    const VarDecl *Result = nullptr;
+    bool AskedForOne = false; // `get_user_pages_fast(addr, 1, ...)`: `n != 1` means none
+  };
+
+  // Results of one run.
+  struct Run {
+    std::vector<RefFinding> Findings;
+    std::set<const Stmt *> Reported;
+    std::vector<std::pair<const CallExpr *, ReleaseFamily>> ReleasesSeen;
+    bool HandedOff = false;
+    bool HeldAtExit = false;
+    bool BoundHit = false;
+  };
+
+  const Expr *stripViews(const Expr *E) {
+    while (E) {
+      E = E->IgnoreParenCasts();
+      auto *C = dyn_cast<CallExpr>(E);
+      if (!C || C->getNumArgs() < 1 || !Model.isPageView(calleeName(C)))
+        return E;
+      E = C->getArg(0);
+    }
+    return E;
+  }
+
+  bool tracked(const Tracked &T, const Expr *E) {
+    auto P = objectPath(stripViews(E));
+    return P && llvm::is_contained(T.Paths, *P);
+  }
+
+  std::string text(const Expr *E) { return exprText(E, Ctx, 70); }
+  unsigned line(SourceLocation L) { return lineOf(L, SM); }
+
+  /// Local pointers that take pages out of the array: `page = pages[i]`.
+  void addAliases(Tracked &T) {
+    struct Pairs : RecursiveASTVisitor<Pairs> {
+      std::vector<std::pair<const VarDecl *, const Expr *>> All;
+      bool VisitVarDecl(VarDecl *V) {
+        if (V->hasInit() && V->isLocalVarDecl())
+          All.push_back({V, V->getInit()});
+        return true;
+      }
+      bool VisitBinaryOperator(BinaryOperator *B) {
+        if (B->getOpcode() == BO_Assign)
+          if (auto *D = dyn_cast<DeclRefExpr>(B->getLHS()->IgnoreParenImpCasts()))
+            if (auto *V = dyn_cast<VarDecl>(D->getDecl()); V && V->isLocalVarDecl())
+              All.push_back({V, B->getRHS()});
+        return true;
+      }
+    } C;
+    C.TraverseStmt(T.F->getBody());
+    for (unsigned Round = 0; Round < 3; ++Round)
+      for (auto &[V, Init] : C.All) {
+        if (!isPageCarrying(V->getType()) || !tracked(T, Init))
+          continue;
+        ObjectPath A;
+        A.Root = cast<ValueDecl>(V->getCanonicalDecl());
+        A.Spelling = V->getNameAsString();
+        if (!llvm::is_contained(T.Paths, A))
+          T.Paths.push_back(A);
+      }
+  }
+
+  /// The variable holding the acquisition's result, if any.
+  const VarDecl *resultVar(const CallExpr *Call, const FunctionDecl *F) {
+    const BodyParents &BP = Parents.of(F);
+    const Stmt *P = BP.parent(Call);
+    while (P && (isa<ImplicitCastExpr>(P) || isa<ParenExpr>(P) || isa<CStyleCastExpr>(P)))
+      P = BP.parent(P);
+    if (auto *B = dyn_cast_or_null<BinaryOperator>(P))
+      if (B->getOpcode() == BO_Assign)
+        if (auto *D = dyn_cast<DeclRefExpr>(B->getLHS()->IgnoreParenImpCasts()))
+          return dyn_cast<VarDecl>(D->getDecl());
+    if (auto *DS = dyn_cast_or_null<DeclStmt>(P))
+      for (const Decl *D : DS->decls())
+        if (auto *V = dyn_cast<VarDecl>(D); V && V->getInit() && V->getInit()->IgnoreParenCasts() == Call)
+          return V;
+    return nullptr;
+  }
+
+  bool refersTo(const Expr *E, const VarDecl *V) {
+    if (!E || !V)
+      return false;
+    if (auto *D = dyn_cast<DeclRefExpr>(E->IgnoreParenCasts()))
+      return D->getDecl()->getCanonicalDecl() == V->getCanonicalDecl();
+    return false;
+  }
+
+  bool isOne(const Expr *E) {
+    Expr::EvalResult R;
+    return E->EvaluateAsInt(R, Ctx) && R.Val.getInt() == 1;
+  }
+
+  bool isZero(const Expr *E) {
+    Expr::EvalResult R;
+    return E->EvaluateAsInt(R, Ctx) && R.Val.getInt() == 0;
+  }
+
+  /// What the truth of \p C says about the acquisition's result.
+  ResultTest test(const Expr *C, bool Truth, const Tracked &T) {
+    const VarDecl *R = T.Result;
+    if (!C || !R)
+      return ResultTest::NoInfo;
+    C = C->IgnoreParenCasts();
+    if (auto *U = dyn_cast<UnaryOperator>(C); U && U->getOpcode() == UO_LNot)
+      return test(U->getSubExpr(), !Truth, T);
+    if (refersTo(C, R)) // `if (n)`
+      return Truth ? ResultTest::Acquired : ResultTest::Failed;
+    if (auto *Call = dyn_cast<CallExpr>(C)) {
+      if (Call->getBuiltinCallee() == Builtin::BI__builtin_expect && Call->getNumArgs() >= 1)
+        return test(Call->getArg(0), Truth, T);
+      llvm::StringRef N = calleeName(Call);
+      if ((N == "IS_ERR" || N == "IS_ERR_OR_NULL") && Call->getNumArgs() == 1 && refersTo(Call->getArg(0), R))
+        return Truth ? ResultTest::Failed : ResultTest::NoInfo;
+      return ResultTest::NoInfo;
+    }
+    auto *B = dyn_cast<BinaryOperator>(C);
+    if (!B || !B->isComparisonOp())
+      return ResultTest::NoInfo;
+    BinaryOperatorKind Op = B->getOpcode();
+    const Expr *L = B->getLHS(), *Rt = B->getRHS();
+    if (refersTo(Rt, R)) { // `0 > n`: mirror it
+      std::swap(L, Rt);
+      Op = BinaryOperator::reverseComparisonOp(Op);
+    }
+    if (refersTo(L, R) && T.AskedForOne && isOne(Rt) && (Op == BO_NE || Op == BO_LT || Op == BO_EQ || Op == BO_GE)) {
+      // One page asked for: anything but 1 is nothing.
+      bool OneWhenTrue = Op == BO_EQ || Op == BO_GE;
+      return Truth == OneWhenTrue ? ResultTest::Acquired : ResultTest::Failed;
+    }
+    if (!refersTo(L, R) || !isZero(Rt))
+      return ResultTest::NoInfo; // `n != nr_pages`: a partial result still holds pages
+    bool FailWhenTrue;
+    switch (Op) {
+    case BO_LT: // n < 0: true = failed; false = n >= 0, may be 0
+      return Truth ? ResultTest::Failed : ResultTest::NoInfo;
+    case BO_LE: FailWhenTrue = true; break;
+    case BO_EQ: FailWhenTrue = true; break;
+    case BO_GT: FailWhenTrue = false; break;
+    case BO_NE: FailWhenTrue = false; break;
+    case BO_GE: // n >= 0: false = failed
+      return Truth ? ResultTest::NoInfo : ResultTest::Failed;
+    default: return ResultTest::NoInfo;
+    }
+    return Truth == FailWhenTrue ? ResultTest::Failed : ResultTest::Acquired;
+  }
+
+  static State refine(const State &S, ResultTest T) {
+    if (T == ResultTest::NoInfo)
+      return S;
+    return S.map([&](Ref R, Sign Sg) -> std::optional<std::pair<Ref, Sign>> {
+      if (Sg == Detached)
+        return std::make_pair(R, Sg);
+      if (T == ResultTest::Failed) {
+        if (Sg == Pos)
+          return std::nullopt; // infeasible
+        return std::make_pair(R == Held ? NotAcquired : R, NonPos);
+      }
+      if (Sg == NonPos)
+        return std::nullopt;
+      return std::make_pair(R, Pos);
+    });
+  }
+
+  /// Innermost loop statement around \p S in \p F, if any.
+  const Stmt *enclosingLoop(const Stmt *S, const FunctionDecl *F) {
+    const BodyParents &BP = Parents.of(F);
+    for (const Stmt *P = BP.parent(S); P; P = BP.parent(P))
+      if (isa<ForStmt>(P) || isa<WhileStmt>(P) || isa<DoStmt>(P))
+        return P;
+    return nullptr;
+  }
+
+  bool underWillPinTest(const Stmt *S, const FunctionDecl *F) {
+    const BodyParents &BP = Parents.of(F);
+    const Stmt *Cur = S;
+    for (const Stmt *P = BP.parent(Cur); P; Cur = P, P = BP.parent(P)) {
+      const Expr *Cond = nullptr;
+      if (auto *I = dyn_cast<IfStmt>(P); I && Cur != I->getCond())
+        Cond = I->getCond();
+      else if (auto *CO = dyn_cast<ConditionalOperator>(P); CO && Cur != CO->getCond())
+        Cond = CO->getCond();
+      if (!Cond)
+        continue;
+      std::string T = exprText(Cond, Ctx, 200);
+      for (const std::string &M : Model.conditionalReleaseMarkers())
+        if (llvm::StringRef(T).contains(M))
+          return true;
+    }
+    return false;
+  }
+
+  /// `iov_iter_extract_will_pin(i)` / `user_backed_iter(i)` as a condition.
+  bool testsWillPin(const Expr *Cond) {
+    auto *C = dyn_cast<CallExpr>(Cond->IgnoreParenCasts());
+    if (C && C->getBuiltinCallee() == Builtin::BI__builtin_expect && C->getNumArgs() >= 1)
+      return testsWillPin(C->getArg(0));
+    const IterGuardFn *G = C ? Model.iterGuard(calleeName(C)) : nullptr;
+    return G && (G->WillPin || G->Kinds == IterKindSet::userBacked());
+  }
+
+  void fixFor(RefFinding &Out, const CallExpr *Rel, ReleaseFamily Acquired) {
+    static const std::pair<const char *, const char *> PinFixes[] = {
+        {"put_page", "unpin_user_page"}, {"release_pages", "unpin_user_pages"}, {"folio_put", "unpin_folio"}};
+    static const std::pair<const char *, const char *> RefFixes[] = {
+        {"unpin_user_page", "put_page"}, {"unpin_user_pages", "release_pages"}, {"unpin_folio", "folio_put"}};
+    llvm::StringRef Name = calleeName(Rel);
+    const Expr *Callee = Rel->getCallee()->IgnoreParenImpCasts();
+    if (Callee->getBeginLoc().isMacroID())
+      return;
+    auto Try = [&](auto &Table) {
+      for (auto &[From, To] : Table)
+        if (Name == From) {
+          Out.FixRange = Callee->getSourceRange();
+          Out.FixText = To;
+        }
+    };
+    if (Acquired == ReleaseFamily::Pin)
+      Try(PinFixes);
+    else if (Acquired == ReleaseFamily::Ref)
+      Try(RefFixes);
+  }
+
+  /// A release of the tracked pages by \p Rel (directly or through a helper).
+  State onRelease(const Tracked &T, const State &In, const CallExpr *Rel, ReleaseFamily RelFamily,
+                  llvm::StringRef RelName, const std::string &Through, Run &Out, bool Element) {
+    if (!In.has(Held) && !In.has(Released))
+      return In;
+    Out.ReleasesSeen.push_back({Rel, RelFamily});
+    if (T.Call && In.has(Held) && Out.Reported.insert(Rel).second) {
+      bool Wrong = false;
+      RefFinding F;
+      F.Loc = Rel->getBeginLoc();
+      if (T.Family == ReleaseFamily::Pin && RelFamily == ReleaseFamily::Ref) {
+        Wrong = true;
+        F.Message = "pages pinned by " + T.Callee + "() at line " + std::to_string(line(T.Call->getBeginLoc())) +
+                    " are released with " + RelName.str() + "()" + Through +
+                    ": FOLL_PIN pages must go back through unpin_user_page*(); put_page() leaves the pin "
+                    "count behind";
+      } else if (T.Family == ReleaseFamily::Ref && RelFamily == ReleaseFamily::Pin) {
+        Wrong = true;
+        F.Message = "page references taken by " + T.Callee + "() at line " +
+                    std::to_string(line(T.Call->getBeginLoc())) + " are released with " + RelName.str() + "()" +
+                    Through + ": FOLL_GET references must be dropped with put_page() or release_pages(); "
+                              "unpinning them underflows the pin count";
+      } else if (T.Family == ReleaseFamily::PinIfWillPin && RelFamily == ReleaseFamily::Ref) {
+        Wrong = true;
+        F.Message = "pages from " + T.Callee + "() at line " + std::to_string(line(T.Call->getBeginLoc())) +
+                    " are released with " + RelName.str() + "()" + Through +
+                    ": iov_iter_extract_pages() takes pins (user-backed iterators) or nothing; release with "
+                    "unpin_user_page*() only when iov_iter_extract_will_pin()";
+      } else if (T.Family == ReleaseFamily::PinIfWillPin && RelFamily == ReleaseFamily::Pin &&
+                 !underWillPinTest(Rel, T.F) && !extractUserOnly(T)) {
+        F.Kind = RefFindingKind::ExtractUnconditional;
+        F.Message = "pages from " + T.Callee + "() at line " + std::to_string(line(T.Call->getBeginLoc())) +
+                    " are unpinned by " + RelName.str() + "()" + Through +
+                    " without a test of iov_iter_extract_will_pin(): for iterators that are not user-backed "
+                    "nothing was pinned";
+        F.Notes.push_back({T.Call->getBeginLoc(), "pages extracted here; iterator kinds that can reach it: " +
+                                                      extractKinds(T).str()});
+        Out.Findings.push_back(std::move(F));
+      }
+      if (Wrong) {
+        F.Kind = RefFindingKind::WrongFamily;
+        F.Notes.push_back({T.Call->getBeginLoc(), std::string("acquired here as ") + familyWord(T.Family)});
+        if (!Through.empty())
+          fixFor(F, Rel, ReleaseFamily::Bio); // no 1:1 fix through a helper
+        else
+          fixFor(F, Rel, T.Family);
+        Out.Findings.push_back(std::move(F));
+      }
+    }
+    if (T.Call && !Element && In.onlyRef(Released) && Out.Reported.insert(Rel).second) {
+      RefFinding F;
+      F.Kind = RefFindingKind::DoubleRelease;
+      F.Loc = Rel->getBeginLoc();
+      F.Message = "pages acquired by " + T.Callee + "() at line " + std::to_string(line(T.Call->getBeginLoc())) +
+                  " are released twice: " + RelName.str() + "()" + Through +
+                  " runs on a path where they were already released";
+      F.Notes.push_back({T.Call->getBeginLoc(), "acquired here"});
+      Out.Findings.push_back(std::move(F));
+    }
+    return In.map([](Ref R, Sign S) -> std::optional<std::pair<Ref, Sign>> {
+      return std::make_pair(R == Held ? Released : R, S);
+    });
+  }
+
+  IterKindSet extractKinds(const Tracked &T) {
+    if (!Classifier)
+      Classifier = std::make_unique<CallerClassifier>(Ctx, Model);
+    const GetPagesFn *G = Model.getPages(T.Callee);
+    if (!G)
+      return IterKindSet::all();
+    return Classifier->classify(T.Call, *G).Iter.Kinds;
+  }
+  bool extractUserOnly(const Tracked &T) {
+    IterKindSet K = extractKinds(T).referenceable();
+    return !K.empty() && K.subsetOf(IterKindSet::userBacked());
+  }
+
+  const FunctionDecl *definition(const CallExpr *C) {
+    const FunctionDecl *F = directCallee(C);
+    const FunctionDecl *Def = nullptr;
+    if (F && F->hasBody(Def) && Def && SM.isInMainFile(SM.getExpansionLoc(Def->getLocation())))
+      return Def;
+    return nullptr;
+  }
+
+  State transfer(const Tracked &T, const Stmt *S, State In, Run &Out) {
+    if (T.Call && S == T.Call) {
+      State N;
+      N.add(Held, T.Result ? Unknown : Detached);
+      return N;
+    }
+    if (auto *C = dyn_cast<CallExpr>(S)) {
+      llvm::StringRef Name = calleeName(C);
+      if (const ReleaseFn *Rel = Model.release(Name)) {
+        if (Rel->Arg < C->getNumArgs() && tracked(T, C->getArg(Rel->Arg))) {
+          bool Element = enclosingLoop(C, T.F) != nullptr;
+          return onRelease(T, In, C, Rel->Family, Name, "", Out, Element);
+        }
+        return In;
+      }
+      for (unsigned A = 0; A < C->getNumArgs(); ++A) {
+        if (!tracked(T, C->getArg(A)))
+          continue;
+        if (const SinkFn *Sink = Model.sink(Name); Sink && Sink->Arg == A)
+          return handOff(In, Out);
+        if (Model.getPages(Name) || Model.acquire(Name) || Model.isPageUser(Name) ||
+            Model.containerGetter(Name) || Model.isPageView(Name))
+          continue;
+        if (const FunctionDecl *Def = definition(C)) {
+          const FunctionSummary &Sum = summaryOf(Def);
+          auto It = Sum.Params.find(A);
+          if (It == Sum.Params.end() || It->second.Effect == ParamEffect::Uses)
+            continue;
+          if (It->second.Effect == ParamEffect::TakesOver)
+            return handOff(In, Out);
+          bool Element = enclosingLoop(C, T.F) != nullptr;
+          return onRelease(T, In, C, It->second.Family, Name,
+                           " (through " + Name.str() + "(), which calls " + It->second.Via + ")", Out, Element);
+        }
+        // A function of another file: it may keep or release them; the
+        // whole-tree driver resolves it with that file's summary.
+        return handOff(In, Out);
+      }
+      return In;
+    }
+    if (auto *B = dyn_cast<BinaryOperator>(S)) {
+      if (B->getOpcode() != BO_Assign)
+        return In;
+      if (T.Result && refersTo(B->getLHS(), T.Result) && B->getRHS()->IgnoreParenCasts() != T.Call)
+        return In.map([](Ref R, Sign) -> std::optional<std::pair<Ref, Sign>> { return std::make_pair(R, Detached); });
+      if (tracked(T, B->getRHS())) {
+        const Expr *L = B->getLHS()->IgnoreParenImpCasts();
+        auto LP = objectPath(L);
+        bool LocalAlias = LP && LP->Suffix.empty() && isa<VarDecl>(LP->Root) &&
+                          cast<VarDecl>(LP->Root)->isLocalVarDecl() && !isa<UnaryOperator>(L);
+        if (!LocalAlias)
+          return handOff(In, Out); // into a struct, a global, *out
+      }
+      return In;
+    }
+    if (auto *DS = dyn_cast<DeclStmt>(S)) {
+      for (const Decl *D : DS->decls())
+        if (auto *V = dyn_cast<VarDecl>(D); V && V->getInit() && T.Result &&
+                                             V->getCanonicalDecl() == T.Result->getCanonicalDecl() &&
+                                             V->getInit()->IgnoreParenCasts() != T.Call)
+          return In.map([](Ref R, Sign) -> std::optional<std::pair<Ref, Sign>> { return std::make_pair(R, Detached); });
+      return In;
+    }
+    if (auto *R = dyn_cast<ReturnStmt>(S))
+      if (R->getRetValue() && tracked(T, R->getRetValue()))
+        return handOff(In, Out);
+    return In;
+  }
+
+  State handOff(const State &In, Run &Out) {
+    if (In.has(Held))
+      Out.HandedOff = true;
+    return In.map([](Ref R, Sign S) -> std::optional<std::pair<Ref, Sign>> {
+      return std::make_pair(R == Held ? HandedOff : R, S);
+    });
+  }
+
+  /// Loops whose body releases elements of the tracked array: leaving them
+  /// through the condition releases the array too (the zero-trip case is a
+  /// zero count).
+  std::set<const Stmt *> releasingLoops(const Tracked &T) {
+    std::set<const Stmt *> Loops;
+    struct Calls : RecursiveASTVisitor<Calls> {
+      std::vector<const CallExpr *> All;
+      bool VisitCallExpr(CallExpr *C) {
+        All.push_back(C);
+        return true;
+      }
+    } C;
+    C.TraverseStmt(T.F->getBody());
+    for (const CallExpr *Call : C.All) {
+      const ReleaseFn *Rel = Model.release(calleeName(Call));
+      if (Rel && Rel->Arg < Call->getNumArgs() && tracked(T, Call->getArg(Rel->Arg)))
+        if (const Stmt *L = enclosingLoop(Call, T.F))
+          Loops.insert(L);
+    }
+    return Loops;
+  }
+
+  struct Witness {
+    std::vector<std::pair<const Expr *, bool>> Branches;
+  };
+
+  Run run(const Tracked &T, State Entry) {
+    Run Out;
+    CFG::BuildOptions Opts;
+    Opts.setAllAlwaysAdd();
+    std::unique_ptr<CFG> Cfg = CFG::buildCFG(T.F, T.F->getBody(), &Ctx, Opts);
+    if (!Cfg) {
+      Out.BoundHit = true;
+      return Out;
+    }
+    std::set<const Stmt *> Loops = releasingLoops(T);
+    std::vector<std::optional<State>> In(Cfg->getNumBlockIDs());
+    std::vector<Witness> Why(Cfg->getNumBlockIDs());
+    std::deque<const CFGBlock *> Work;
+    In[Cfg->getEntry().getBlockID()] = Entry;
+    Work.push_back(&Cfg->getEntry());
+    std::set<const Stmt *> LeakReported;
+    unsigned Visits = 0;
+    while (!Work.empty()) {
+      const CFGBlock *B = Work.front();
+      Work.pop_front();
+      if (++Visits > Limits.MaxBlockVisits) {
+        Out.BoundHit = true;
+        break;
+      }
+      State S = *In[B->getBlockID()];
+      const Stmt *LastStmt = nullptr;
+      const ReturnStmt *Ret = nullptr;
+      for (const CFGElement &E : *B)
+        if (auto CS = E.getAs<CFGStmt>()) {
+          S = transfer(T, CS->getStmt(), S, Out);
+          LastStmt = CS->getStmt();
+          if (auto *R = dyn_cast<ReturnStmt>(LastStmt))
+            Ret = R;
+        }
+      bool NoReturn = false;
+      if (auto *C = dyn_cast_or_null<CallExpr>(LastStmt))
+        if (const FunctionDecl *Callee = directCallee(C))
+          NoReturn = Callee->isNoReturn();
+      // Leaving the function with references held.
+      auto CheckExit = [&](const State &Leaving, const Witness &W) {
+        if (NoReturn || !Leaving.has(Held))
+          return;
+        Out.HeldAtExit = true;
+        const Stmt *Where = Ret ? static_cast<const Stmt *>(Ret) : T.F->getBody();
+        if (!T.Call || !LeakReported.insert(Where).second)
+          return;
+        RefFinding F;
+        F.Kind = RefFindingKind::Leak;
+        F.Loc = Ret ? Ret->getBeginLoc() : cast<CompoundStmt>(T.F->getBody())->getRBracLoc();
+        F.Message = "pages acquired by " + T.Callee + "() at line " + std::to_string(line(T.Call->getBeginLoc())) +
+                    " are neither released nor handed off on the path that " +
+                    (Ret ? "returns here" : "falls off the end of " + T.F->getNameAsString() + "()");
+        F.Notes.push_back({T.Call->getBeginLoc(), std::string("acquired here: ") + familyWord(T.Family)});
+        for (auto &[Cond, Truth] : W.Branches)
+          F.Notes.push_back({Cond->getBeginLoc(), std::string("taking this path: '") + text(Cond) + "' is " +
+                                                       (Truth ? "true" : "false")});
+        Out.Findings.push_back(std::move(F));
+      };
+      // Successors, refining on tests of the acquisition's result.
+      const Stmt *Term = B->getTerminatorStmt();
+      const Expr *Cond = B->getTerminatorCondition(/*StripParens=*/false)
+                             ? dyn_cast<Expr>(B->getTerminatorCondition(false))
+                             : nullptr;
+      unsigned Index = 0;
+      for (const CFGBlock::AdjacentBlock &A : B->succs()) {
+        const CFGBlock *Succ = A.getReachableBlock();
+        unsigned I = Index++;
+        if (!Succ)
+          continue;
+        State Next = S;
+        Witness W = Why[B->getBlockID()];
+        if (Cond && B->succ_size() == 2 && !isa_and_nonnull<SwitchStmt>(Term)) {
+          bool Truth = I == 0;
+          Next = refine(S, test(Cond, Truth, T));
+          if (T.Family == ReleaseFamily::PinIfWillPin && !Truth && testsWillPin(Cond))
+            Next = Next.map([](Ref R, Sign Sg) -> std::optional<std::pair<Ref, Sign>> {
+              return std::make_pair(R == Held ? NotAcquired : R, Sg); // nothing was pinned
+            });
+          if (Term && Loops.count(Term) && !Truth) // leaving a loop that releases the array
+            Next = Next.map([](Ref R, Sign Sg) -> std::optional<std::pair<Ref, Sign>> {
+              return std::make_pair(R == Held ? Released : R, Sg);
+            });
+          if (Next.has(Held) && T.Call && !Cond->getBeginLoc().isInvalid()) {
+            W.Branches.push_back({Cond, Truth});
+            if (W.Branches.size() > 3)
+              W.Branches.erase(W.Branches.begin());
+          }
+        }
+        if (Next.empty())
+          continue; // infeasible edge
+        if (Succ == &Cfg->getExit()) {
+          CheckExit(Next, W);
+          continue;
+        }
+        auto &Slot = In[Succ->getBlockID()];
+        State Joined = Slot ? State{uint16_t(Slot->Bits | Next.Bits)} : Next;
+        if (!Slot || !(Joined == *Slot)) {
+          bool HadHeld = Slot && Slot->has(Held);
+          Slot = Joined;
+          if (!HadHeld && Joined.has(Held))
+            Why[Succ->getBlockID()] = W;
+          Work.push_back(Succ);
+        }
+      }
+    }
+    if (Out.BoundHit && T.Call) {
+      Out.Findings.clear();
+      RefFinding F;
+      F.Kind = RefFindingKind::BoundHit;
+      F.Loc = T.Call->getBeginLoc();
+      F.Message = "pageref stopped following the pages acquired by " + T.Callee + "() after " +
+                  std::to_string(Limits.MaxBlockVisits) + " steps in " + T.F->getNameAsString() +
+                  "(); nothing is reported for them";
+      Out.Findings.push_back(std::move(F));
+    }
+    return Out;
+  }
+
+  const FunctionSummary &summaryOf(const FunctionDecl *F) {
+    F = F->getDefinition() ? F->getDefinition() : F;
+    if (auto It = Summaries.find(F); It != Summaries.end())
+      return It->second;
+    static const FunctionSummary Empty;
+    if (SummaryInProgress.count(F) || SummaryInProgress.size() >= Limits.SummaryDepth || !F->getBody())
+      return Empty;
+    SummaryInProgress.insert(F);
+    FunctionSummary S;
+    S.Name = F->getNameAsString();
+    S.ExternallyVisible = F->isExternallyVisible();
+    for (unsigned I = 0; I < F->getNumParams(); ++I) {
+      const ParmVarDecl *P = F->getParamDecl(I);
+      if (!isPageCarrying(P->getType()))
+        continue;
+      Tracked T;
+      T.F = F;
+      ObjectPath Path;
+      Path.Root = P->getCanonicalDecl();
+      Path.Spelling = P->getNameAsString();
+      T.Paths.push_back(Path);
+      addAliases(T);
+      State Entry;
+      Entry.add(Held, Detached);
+      Run R = run(T, Entry);
+      ParamEffect E;
+      if (!R.HeldAtExit && !R.BoundHit && !R.ReleasesSeen.empty()) {
+        E.Effect = ParamEffect::Releases;
+        E.Family = R.ReleasesSeen.front().second;
+        E.Via = calleeName(R.ReleasesSeen.front().first).str() + "() at line " +
+                std::to_string(line(R.ReleasesSeen.front().first->getBeginLoc()));
+      } else if (!R.HeldAtExit && !R.BoundHit && R.HandedOff) {
+        E.Effect = ParamEffect::TakesOver;
+      }
+      S.Params[I] = E;
+    }
+    SummaryInProgress.erase(F);
+    return Summaries[F] = std::move(S);
+  }
+
+  std::vector<RefFinding> analyze(const FunctionDecl *F) {
+    std::vector<RefFinding> All;
+    if (!F->getBody())
+      return All;
+    struct Calls : RecursiveASTVisitor<Calls> {
+      std::vector<const CallExpr *> All;
+      bool VisitCallExpr(CallExpr *C) {
+        All.push_back(C);
+        return true;
+      }
+    } C;
+    C.TraverseStmt(F->getBody());
+    for (const CallExpr *Call : C.All) {
+      llvm::StringRef Name = calleeName(Call);
+      Tracked T;
+      T.F = F;
+      T.Call = Call;
+      T.Callee = Name.str();
+      const Expr *PagesArg = nullptr;
+      if (const GetPagesFn *G = Model.getPages(Name)) {
+        T.Family = G->Family;
+        if (G->PagesArg < Call->getNumArgs())
+          PagesArg = Call->getArg(G->PagesArg);
+      } else if (const AcquireFn *A = Model.acquire(Name); A && A->ReturnsCount) {
+        T.Family = A->Family;
+        T.AskedForOne = A->NrArg && *A->NrArg < Call->getNumArgs() && isOne(Call->getArg(*A->NrArg));
+        if (A->PagesArg && *A->PagesArg < Call->getNumArgs())
+          PagesArg = Call->getArg(*A->PagesArg);
+        else
+          for (const Expr *Arg : Call->arguments())
+            if (isPageCarrying(Arg->getType()) && !isZero(Arg)) {
+              PagesArg = Arg;
+              break;
+            }
+      } else {
+        continue;
+      }
+      if (!PagesArg || isZero(PagesArg))
+        continue; // get_user_pages(..., NULL): faults pages in, takes nothing
+      auto Path = objectPath(PagesArg);
+      if (!Path)
+        continue;
+      // The pages belong to the caller (out-parameter) or to a struct: the
+      // acquisition hands them over at once.
+      if (isa<ParmVarDecl>(Path->Root) || !Path->Suffix.empty())
+        continue;
+      if (auto *V = dyn_cast<VarDecl>(Path->Root); V && V->hasGlobalStorage())
+        continue;
+      T.Paths.push_back(*Path);
+      addAliases(T);
+      T.Result = resultVar(Call, F);
+      State Entry;
+      Entry.add(NotAcquired, Detached);
+      Run R = run(T, Entry);
+      for (RefFinding &Fd : R.Findings)
+        All.push_back(std::move(Fd));
+    }
+    return All;
+  }
+};
+
+RefFlow::RefFlow(ASTContext &Ctx, const ApiModel &Model, const TuIndex &Index, RefFlowLimits Limits)
+    : P(std::make_unique<Impl>(Ctx, Model, Index, Limits)) {}
+RefFlow::~RefFlow() = default;
+std::vector<RefFinding> RefFlow::analyze(const FunctionDecl *F) { return P->analyze(F); }
+const FunctionSummary &RefFlow::summary(const FunctionDecl *F) { return P->summaryOf(F); }
+
+nlohmann::json toJson(const FunctionSummary &S) {
+  nlohmann::json Params = nlohmann::json::object();
+  for (auto &[Index, E] : S.Params) {
+    const char *Effect = E.Effect == ParamEffect::Releases ? "releases"
+                         : E.Effect == ParamEffect::TakesOver ? "takes-over"
+                                                             : "uses";
+    nlohmann::json J = {{"effect", Effect}};
+    if (E.Effect == ParamEffect::Releases) {
+      J["family"] = familyName(E.Family);
+      J["via"] = E.Via;
+    }
+    Params[std::to_string(Index)] = J;
+  }
+  return {{"function", S.Name}, {"external", S.ExternallyVisible}, {"params", Params}};
+}
+
+} // namespace pageref
