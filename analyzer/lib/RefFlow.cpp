@@ -73,7 +73,7 @@ bool isPageCarrying(QualType T) {
     else
       break;
     if (const auto *R = T->getAs<RecordType>())
-      return R->getDecl()->getName() == "page";
+      return R->getDecl()->getName() == "page" || R->getDecl()->getName() == "folio";
   }
   return false;
 }
@@ -189,6 +189,22 @@ struct RefFlow::Impl {
     return false;
   }
 
+  bool isNegative(const Expr *E) {
+    Expr::EvalResult R;
+    return E->EvaluateAsInt(R, Ctx) && R.Val.getInt().isNegative();
+  }
+
+  /// WARN(), WARN_ON(), WARN_ON_ONCE(), BUG_ON() around a condition: its
+  /// true edge is a "cannot happen" path; the kernel accepts leaks there.
+  bool isWarnCondition(const Expr *Cond) {
+    for (SourceLocation L = Cond->getBeginLoc(); L.isMacroID(); L = SM.getImmediateMacroCallerLoc(L)) {
+      llvm::StringRef Name = Lexer::getImmediateMacroName(L, SM, Ctx.getLangOpts());
+      if (Name.starts_with("WARN") || Name == "BUG_ON")
+        return true;
+    }
+    return false;
+  }
+
   bool isOne(const Expr *E) {
     Expr::EvalResult R;
     return E->EvaluateAsInt(R, Ctx) && R.Val.getInt() == 1;
@@ -230,6 +246,11 @@ struct RefFlow::Impl {
       // One page asked for: anything but 1 is nothing.
       bool OneWhenTrue = Op == BO_EQ || Op == BO_GE;
       return Truth == OneWhenTrue ? ResultTest::Acquired : ResultTest::Failed;
+    }
+    if (refersTo(L, R) && isNegative(Rt) && (Op == BO_EQ || Op == BO_NE)) {
+      // `err == -EFAULT`: that error, so nothing was obtained.
+      bool ErrorWhenTrue = Op == BO_EQ;
+      return Truth == ErrorWhenTrue ? ResultTest::Failed : ResultTest::NoInfo;
     }
     if (!refersTo(L, R) || !isZero(Rt))
       return ResultTest::NoInfo; // `n != nr_pages`: a partial result still holds pages
@@ -291,6 +312,33 @@ struct RefFlow::Impl {
           return true;
     }
     return false;
+  }
+
+  /// For `pages`, `!pages`, `pages == NULL`, `pages != NULL` on the tracked
+  /// array: the truth value for which the pointer is NULL.
+  std::optional<bool> nullTest(const Expr *Cond, const Tracked &T) {
+    Cond = Cond->IgnoreParenCasts();
+    if (auto *U = dyn_cast<UnaryOperator>(Cond); U && U->getOpcode() == UO_LNot) {
+      auto Inner = nullTest(U->getSubExpr(), T);
+      return Inner ? std::optional<bool>(!*Inner) : std::nullopt;
+    }
+    auto IsArray = [&](const Expr *E) {
+      E = E->IgnoreParenCasts();
+      auto *D = dyn_cast<DeclRefExpr>(E);
+      return D && !T.Paths.empty() && T.Paths.front().Suffix.empty() &&
+             D->getDecl()->getCanonicalDecl() == T.Paths.front().Root &&
+             E->getType()->isPointerType();
+    };
+    if (IsArray(Cond))
+      return false; // `if (pages)`: NULL when false
+    if (auto *B = dyn_cast<BinaryOperator>(Cond); B && (B->getOpcode() == BO_EQ || B->getOpcode() == BO_NE)) {
+      const Expr *L = B->getLHS(), *R = B->getRHS();
+      if (!IsArray(L))
+        std::swap(L, R);
+      if (IsArray(L) && R->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull))
+        return B->getOpcode() == BO_EQ;
+    }
+    return std::nullopt;
   }
 
   /// `iov_iter_extract_will_pin(i)` / `user_backed_iter(i)` as a condition.
@@ -486,25 +534,42 @@ struct RefFlow::Impl {
     });
   }
 
-  /// Loops whose body releases elements of the tracked array: leaving them
-  /// through the condition releases the array too (the zero-trip case is a
-  /// zero count).
-  std::set<const Stmt *> releasingLoops(const Tracked &T) {
+  /// Loops whose body releases or hands off elements of the tracked array:
+  /// leaving them through the condition disposes of the array too (the
+  /// zero-trip case is a zero count).
+  std::set<const Stmt *> disposingLoops(const Tracked &T) {
     std::set<const Stmt *> Loops;
-    struct Calls : RecursiveASTVisitor<Calls> {
-      std::vector<const CallExpr *> All;
+    struct Uses : RecursiveASTVisitor<Uses> {
+      std::vector<const CallExpr *> Calls;
+      std::vector<const BinaryOperator *> Stores;
       bool VisitCallExpr(CallExpr *C) {
-        All.push_back(C);
+        Calls.push_back(C);
         return true;
       }
-    } C;
-    C.TraverseStmt(T.F->getBody());
-    for (const CallExpr *Call : C.All) {
-      const ReleaseFn *Rel = Model.release(calleeName(Call));
-      if (Rel && Rel->Arg < Call->getNumArgs() && tracked(T, Call->getArg(Rel->Arg)))
-        if (const Stmt *L = enclosingLoop(Call, T.F))
-          Loops.insert(L);
+      bool VisitBinaryOperator(BinaryOperator *B) {
+        if (B->getOpcode() == BO_Assign && isa<MemberExpr>(B->getLHS()->IgnoreParenImpCasts()))
+          Stores.push_back(B);
+        return true;
+      }
+    } U;
+    U.TraverseStmt(T.F->getBody());
+    auto Add = [&](const Stmt *S) {
+      if (const Stmt *L = enclosingLoop(S, T.F))
+        Loops.insert(L);
+    };
+    for (const CallExpr *Call : U.Calls) {
+      llvm::StringRef Name = calleeName(Call);
+      if (const ReleaseFn *Rel = Model.release(Name)) {
+        if (Rel->Arg < Call->getNumArgs() && tracked(T, Call->getArg(Rel->Arg)))
+          Add(Call);
+      } else if (const SinkFn *Sink = Model.sink(Name)) {
+        if (Sink->Arg < Call->getNumArgs() && tracked(T, Call->getArg(Sink->Arg)))
+          Add(Call);
+      }
     }
+    for (const BinaryOperator *B : U.Stores)
+      if (tracked(T, B->getRHS()))
+        Add(B);
     return Loops;
   }
 
@@ -521,7 +586,7 @@ struct RefFlow::Impl {
       Out.BoundHit = true;
       return Out;
     }
-    std::set<const Stmt *> Loops = releasingLoops(T);
+    std::set<const Stmt *> Loops = disposingLoops(T);
     std::vector<std::optional<State>> In(Cfg->getNumBlockIDs());
     std::vector<Witness> Why(Cfg->getNumBlockIDs());
     std::deque<const CFGBlock *> Work;
@@ -590,11 +655,23 @@ struct RefFlow::Impl {
             Next = Next.map([](Ref R, Sign Sg) -> std::optional<std::pair<Ref, Sign>> {
               return std::make_pair(R == Held ? NotAcquired : R, Sg); // nothing was pinned
             });
-          if (Term && Loops.count(Term) && !Truth) // leaving a loop that releases the array
+          if (Term && Loops.count(Term) && !Truth) // leaving a loop that disposes of the array
             Next = Next.map([](Ref R, Sign Sg) -> std::optional<std::pair<Ref, Sign>> {
               return std::make_pair(R == Held ? Released : R, Sg);
             });
-          if (Next.has(Held) && T.Call && !Cond->getBeginLoc().isInvalid()) {
+          if (Truth && isWarnCondition(Cond)) // a WARN()ed "cannot happen" path: not followed
+            Next = Next.map([](Ref R, Sign Sg) -> std::optional<std::pair<Ref, Sign>> {
+              return std::make_pair(R == Held ? HandedOff : R, Sg);
+            });
+          if (auto Null = nullTest(Cond, T); Null && *Null == Truth) // the array pointer is NULL here
+            Next = Next.map([](Ref R, Sign Sg) -> std::optional<std::pair<Ref, Sign>> {
+              return std::make_pair(R == Held ? NotAcquired : R, Sg);
+            });
+          // Remember the branches the user wrote (not those inside macros,
+          // not constant ones) for the "taking this path" notes.
+          Expr::EvalResult Const;
+          if (Next.has(Held) && T.Call && Term && Term->getBeginLoc().isFileID() &&
+              !Cond->EvaluateAsInt(Const, Ctx)) {
             W.Branches.push_back({Cond, Truth});
             if (W.Branches.size() > 3)
               W.Branches.erase(W.Branches.begin());
@@ -655,19 +732,59 @@ struct RefFlow::Impl {
       State Entry;
       Entry.add(Held, Detached);
       Run R = run(T, Entry);
+      // Releases: on every path. Takes over: keeps them on some path (a
+      // constructor that stores them, or releases only sometimes); callers
+      // then stop tracking, which can miss a leak but never invents one.
       ParamEffect E;
-      if (!R.HeldAtExit && !R.BoundHit && !R.ReleasesSeen.empty()) {
+      if (R.BoundHit) {
+        E.Effect = ParamEffect::TakesOver;
+      } else if (!R.HeldAtExit && !R.ReleasesSeen.empty() && !R.HandedOff) {
         E.Effect = ParamEffect::Releases;
         E.Family = R.ReleasesSeen.front().second;
         E.Via = calleeName(R.ReleasesSeen.front().first).str() + "() at line " +
                 std::to_string(line(R.ReleasesSeen.front().first->getBeginLoc()));
-      } else if (!R.HeldAtExit && !R.BoundHit && R.HandedOff) {
+      } else if (R.HandedOff || !R.ReleasesSeen.empty()) {
         E.Effect = ParamEffect::TakesOver;
       }
       S.Params[I] = E;
     }
     SummaryInProgress.erase(F);
     return Summaries[F] = std::move(S);
+  }
+
+  /// What a local pointer is initialised or assigned from.
+  std::vector<const Expr *> pointerSources(const ObjectPath &P, const FunctionDecl *F) {
+    std::vector<const Expr *> Sources;
+    auto *V = dyn_cast<VarDecl>(P.Root);
+    if (!V || !V->getType()->isPointerType() || !P.Suffix.empty())
+      return Sources;
+    if (V->getInit())
+      Sources.push_back(V->getInit());
+    struct Assigns : RecursiveASTVisitor<Assigns> {
+      const VarDecl *V;
+      std::vector<const Expr *> *Out;
+      bool VisitBinaryOperator(BinaryOperator *B) {
+        if (B->getOpcode() == BO_Assign)
+          if (auto *D = dyn_cast<DeclRefExpr>(B->getLHS()->IgnoreParenImpCasts()))
+            if (D->getDecl()->getCanonicalDecl() == V->getCanonicalDecl())
+              Out->push_back(B->getRHS());
+        return true;
+      }
+    } A;
+    A.V = V;
+    A.Out = &Sources;
+    A.TraverseStmt(F->getBody());
+    return Sources;
+  }
+
+  bool pointsIntoForeignStorage(const ObjectPath &P, const FunctionDecl *F) {
+    for (const Expr *E : pointerSources(P, F)) {
+      auto From = objectPath(E);
+      if (From && (!From->Suffix.empty() || isa<ParmVarDecl>(From->Root) ||
+                   (isa<VarDecl>(From->Root) && cast<VarDecl>(From->Root)->hasGlobalStorage())))
+        return true;
+    }
+    return false;
   }
 
   std::vector<RefFinding> analyze(const FunctionDecl *F) {
@@ -718,9 +835,20 @@ struct RefFlow::Impl {
         continue;
       if (auto *V = dyn_cast<VarDecl>(Path->Root); V && V->hasGlobalStorage())
         continue;
+      // `struct page **pages = dio->pages;`: the array is someone else's.
+      if (pointsIntoForeignStorage(*Path, F))
+        continue;
       T.Paths.push_back(*Path);
+      // `struct page *page, **pages = &page;` or `**ppages = pages;`: the
+      // pages land in the local storage the pointer points to.
+      for (const Expr *Src : pointerSources(*Path, F))
+        if (auto From = objectPath(Src); From && From->Suffix.empty() && !llvm::is_contained(T.Paths, *From))
+          T.Paths.push_back(*From);
       addAliases(T);
       T.Result = resultVar(Call, F);
+      // iov_iter_extract_pages() takes nothing from a non-user iterator.
+      if (T.Family == ReleaseFamily::PinIfWillPin && (extractKinds(T) & IterKindSet::userBacked()).empty())
+        continue;
       State Entry;
       Entry.add(NotAcquired, Detached);
       Run R = run(T, Entry);
