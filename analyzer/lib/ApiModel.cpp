@@ -12,7 +12,7 @@ using nlohmann::json;
 namespace pageref {
 
 llvm::StringRef iterKindName(IterKind K) {
-  static const char *const Names[] = {"IOVEC", "UBUF", "BVEC", "KVEC", "XARRAY", "PIPE", "DISCARD"};
+  static const char *const Names[] = {"IOVEC", "UBUF", "BVEC", "KVEC", "XARRAY", "PIPE", "DISCARD", "FOLIOQ"};
   return Names[unsigned(K)];
 }
 
@@ -98,7 +98,7 @@ struct Reader {
         Kind = parseIterKind(K.get<std::string>());
       if (!Kind)
         return fail(Where, "unknown iterator kind " + K.dump() +
-                               " (IOVEC, UBUF, BVEC, KVEC, XARRAY, PIPE, DISCARD)");
+                               " (IOVEC, UBUF, BVEC, KVEC, XARRAY, PIPE, DISCARD, FOLIOQ)");
       S = S | IterKindSet::of(*Kind);
     }
     Out = S;

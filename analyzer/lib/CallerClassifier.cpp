@@ -42,6 +42,7 @@ CallerFacts CallerClassifier::classify(const CallExpr *Call, const GetPagesFn &G
   } else {
     Out.Iter.Kinds = IterKindSet::all();
   }
+  Out.Iter.Kinds = Out.Iter.Kinds & P->Universe;
   if (F)
     P->followPages(Call, Get, F, Out);
   P->decideVerdict(Get, Out);

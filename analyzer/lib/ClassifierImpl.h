@@ -20,7 +20,9 @@ struct CallerClassifier::Impl {
   ClassifierLimits Limits;
   const TuIndex &Index;
   ParentCache Parents;
-  llvm::DenseMap<const clang::CallExpr *, const clang::FunctionDecl *> CallerOfCall;
+  /// The kinds this kernel has: the enumerators of its `enum iter_type`
+  /// (6.1 has ITER_PIPE, 6.12 ITER_FOLIOQ instead).
+  IterKindSet Universe = IterKindSet::all();
 
   Impl(clang::ASTContext &Ctx, const ApiModel &M, ClassifierLimits L, const TuIndex &I);
 

@@ -26,7 +26,16 @@ ObjectPath appendSuffix(ObjectPath Base, const ObjectPath &WithSuffix) {
 }
 
 CallerClassifier::Impl::Impl(ASTContext &Ctx, const ApiModel &M, ClassifierLimits L, const TuIndex &I)
-    : Ctx(Ctx), SM(Ctx.getSourceManager()), Model(M), Limits(L), Index(I) {}
+    : Ctx(Ctx), SM(Ctx.getSourceManager()), Model(M), Limits(L), Index(I) {
+  IterKindSet Found;
+  for (const Decl *D : Ctx.getTranslationUnitDecl()->decls())
+    if (auto *E = dyn_cast<EnumDecl>(D); E && E->getName() == "iter_type" && E->isCompleteDefinition())
+      for (const EnumConstantDecl *C : E->enumerators())
+        if (auto K = parseIterKind(C->getName()))
+          Found = Found | IterKindSet::of(*K);
+  if (!Found.empty())
+    Universe = Found;
+}
 
 std::optional<IterKindSet> CallerClassifier::Impl::condKinds(const Expr *C, bool Truth, const ObjectPath &It) {
   if (!C)
@@ -122,10 +131,10 @@ IterKindSet CallerClassifier::Impl::narrowAt(const Stmt *Use, const FunctionDecl
   const BodyParents &BP = Parents.of(F);
   auto Apply = [&](const Expr *Cond, bool Truth) {
     auto K = condKinds(Cond, Truth, It);
-    if (!K || K->isAll())
+    if (!K || (*K & Universe) == Universe)
       return;
     R = R & *K;
-    Why.push_back({Cond->getBeginLoc(), "'" + It.Spelling + "' narrowed to " + K->str() + " where '" +
+    Why.push_back({Cond->getBeginLoc(), "'" + It.Spelling + "' narrowed to " + (*K & Universe).str() + " where '" +
                                             text(Cond) + "' is " + (Truth ? "true" : "false")});
   };
   const Stmt *Cur = Use;
@@ -182,7 +191,7 @@ IterKindSet CallerClassifier::Impl::narrowAt(const Stmt *Use, const FunctionDecl
       if (Labels.empty())
         continue;
       R = R & Labels;
-      Why.push_back({Top->getBeginLoc(), "'" + It.Spelling + "' narrowed to " + Labels.str() + " by the case of '" +
+      Why.push_back({Top->getBeginLoc(), "'" + It.Spelling + "' narrowed to " + (Labels & Universe).str() + " by the case of '" +
                                              text(Switch->getCond()) + "'"});
     } else if (auto *CS = dyn_cast<CompoundStmt>(P)) {
       // `if (!user_backed_iter(i)) return -EINVAL;` before the use.

@@ -70,7 +70,8 @@ TEST(IterKindSet, SetAlgebra) {
   EXPECT_EQ((~U & IterKindSet::of(IterKind::Bvec)).str(), "BVEC");
   EXPECT_TRUE(IterKindSet::all().isAll());
   EXPECT_EQ(IterKindSet().str(), "none");
-  EXPECT_EQ(IterKindSet::all().referenceable().str(), "IOVEC|UBUF|BVEC|XARRAY|PIPE");
+  EXPECT_EQ(IterKindSet::all().referenceable().str(), "IOVEC|UBUF|BVEC|XARRAY|PIPE|FOLIOQ");
   EXPECT_EQ(parseIterKind("ITER_XARRAY"), IterKind::Xarray);
-  EXPECT_FALSE(parseIterKind("ITER_FOLIOQ"));
+  EXPECT_EQ(parseIterKind("ITER_FOLIOQ"), IterKind::Folioq);
+  EXPECT_FALSE(parseIterKind("ITER_NONSENSE"));
 }

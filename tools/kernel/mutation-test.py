@@ -5,38 +5,51 @@ What: finds, in the translation units of a prepared kernel tree (the .c files
 listed in <tree>/.pageref-tus.txt that have an entry in compile_commands.json),
 functions that acquire page references (pin_user_pages*, get_user_pages*,
 iov_iter_get_pages2/_alloc2, iov_iter_extract_pages) and release them
-(unpin_user_page(s)*, put_page, release_pages) on an error path. From the
+(unpin_user_page(s)*, put_page, release_pages) in the same function. From the
 kernel source as it is at test time it computes two kinds of mutation:
 
-  remove-release  the release statement on the error path becomes `;` (line
-                  and column positions of everything else are kept); expect a
-                  new `pageref-unbalanced-release` warning inside the function
-                  ("neither released nor handed off").
+  remove-release  a release statement becomes `;` (line and column positions of
+                  everything else are kept). Either the release is on an error
+                  path (inside an `if` block that returns, jumps or sets -E...,
+                  or after a label that only `goto` reaches) or it is the only
+                  release of those pages in a function that does not return
+                  them. Expect a new `pageref-unbalanced-release` warning inside
+                  the function ("neither released nor handed off").
   swap-family     `unpin_user_page(` <-> `put_page(`, `unpin_user_pages(` <->
-                  `release_pages(` on a release that matches its acquisition;
-                  expect a new `pageref-release-mismatch` warning on that line
-                  ("released with"); whether the fix-it restores the original
-                  call is reported as well.
+                  `release_pages(` on a release whose family matches its
+                  acquisition; expect a new `pageref-release-mismatch` warning
+                  on that line ("released with"); whether a fix-it restores the
+                  original call is reported too (informational).
+
+A release belongs to an acquisition when the root identifier of its argument
+(`pages` in `pages[i]`, `shm` in `shm->pages`) appears in the acquisition's
+arguments and the acquisition comes first in the function.
 
 Every mutant, and an unmodified copy for the baseline, is written to a
-temporary directory and run through clang-tidy with the file's own compile
-command (from the tree's compile_commands.json, run in the tree's directory,
-with `-iquote <original dir>` so that the file's "local" includes resolve).
-A mutation passes when it adds a warning of the expected check, near the
-mutated function, that the baseline does not have.
+temporary directory and run through clang-tidy (a snapshot copy of the plugin)
+with the file's own compile command from the tree's compile_commands.json, run
+in the tree's directory, without its -o/-MMD outputs and with `-iquote
+<original dir>` so that the file's "local" includes resolve. A mutation PASSes
+when it adds a warning of the expected check inside the mutated function that
+the baseline does not have (compared by line, check and message). A mutant
+that does not compile is STILLBORN; a mutation whose expected warning the
+unmodified function already has (so nothing new can appear) is MASKED; neither
+is counted.
 
 Why: the lit tests prove the checks on small hand-written functions; this
-proves that on real, unmodified kernel code (which the checks must accept or
-already flag) an injected leak or family mix-up is caught, i.e. that the
-checks see through the kernel's real control flow, macros and types. The
-candidates are found by a small C-aware text scan (comments, strings and
-preprocessor lines blanked; braces matched from each function's opening
-brace), not a parser. A short list of known-good (file, function) pairs per
-kernel version must be rediscovered by that scan; if one disappears the test
-fails loudly instead of quietly testing less.
+proves that on real kernel code an injected leak or family mix-up is caught,
+i.e. that the checks see through the kernel's real control flow, macros and
+types. The candidates come from a small C-aware text scan (comments, strings
+and preprocessor lines blanked; braces matched from each function's opening
+brace), not a parser. By default a short per-version list of known-good
+(file, function, kind, release) candidates is run; each must be rediscovered
+by the scan, so if one disappears the test fails loudly instead of quietly
+testing less. --all runs everything the scan finds (use it for feedback on
+the engine, not as a gate), --list only prints candidates and mutations.
 
 Usage: mutation-test.py (--tree TREE | --debian VERSION) --plugin PLUGIN
                         [--clang-tidy PATH] [--min N] [-j N] [--list] [--all]
+                        [--only TEXT] [--keep] [-v]
 Exit status: 0 when at least N (default 4) mutations were generated across at
 least 3 functions in at least 2 files and every one made its check fire; 1
 otherwise (with a summary); 2 on bad input (one line naming the problem).
@@ -89,12 +102,41 @@ def families_match(acq, rel):
     return acq == rel or (acq == "extract" and rel == "pin")
 
 
-# Known-good candidates: (file, function, kind). They must be rediscovered by
-# the scan below (the mutation itself is always computed from the source at
-# test time); a missing one is a failure. Keyed by "VERSION.PATCHLEVEL".
+# Known-good candidates: (file, function, kind, released-by). Small, well-known
+# functions where the injected bug is a real one that an intra-procedural check
+# must see: the pages are acquired and released in the same function. They
+# must be rediscovered by the scan below (the mutation itself is always
+# computed from the source at test time); a missing one is a failure. Keyed by
+# "VERSION.PATCHLEVEL"; other versions run everything the scan finds.
 PREFERRED = {
-    "6.1": [],
-    "6.12": [],
+    "6.1": [
+        # error path: `if (ret) { if (pret > 0) unpin_user_pages(pages, pret); goto done; }`
+        ("io_uring/rsrc.c", "io_pin_pages", "remove-release", "unpin_user_pages"),
+        ("io_uring/rsrc.c", "io_pin_pages", "swap-family", "unpin_user_pages"),
+        # partial pin: `if (ret >= 0 && ret < nr_pages) { unpin_user_pages(pages, ret); ...}`
+        ("net/rds/rdma.c", "rds_pin_pages", "swap-family", "unpin_user_pages"),
+        ("kernel/events/uprobes.c", "__update_ref_ctr", "remove-release", "put_page"),
+        ("kernel/events/uprobes.c", "__update_ref_ctr", "swap-family", "put_page"),
+        ("kernel/events/uprobes.c", "is_trap_at_addr", "swap-family", "put_page"),
+        ("mm/mempolicy.c", "lookup_node", "swap-family", "put_page"),
+        ("mm/memory.c", "__access_remote_vm", "swap-family", "put_page"),
+        ("block/bio.c", "__bio_iov_iter_get_pages", "swap-family", "put_page"),
+        ("drivers/gpu/drm/i915/gem/i915_gem_userptr.c", "i915_gem_object_userptr_submit_init",
+         "swap-family", "unpin_user_pages"),
+    ],
+    "6.12": [
+        # error path: `if (ret >= 0) { if (ret) unpin_user_pages(pages, ret); ret = -EFAULT; }`
+        ("io_uring/memmap.c", "io_pin_pages", "remove-release", "unpin_user_pages"),
+        ("io_uring/memmap.c", "io_pin_pages", "swap-family", "unpin_user_pages"),
+        ("net/rds/rdma.c", "rds_pin_pages", "swap-family", "unpin_user_pages"),
+        ("kernel/events/uprobes.c", "__update_ref_ctr", "remove-release", "put_page"),
+        ("kernel/events/uprobes.c", "__update_ref_ctr", "swap-family", "put_page"),
+        ("kernel/events/uprobes.c", "is_trap_at_addr", "swap-family", "put_page"),
+        ("mm/mempolicy.c", "lookup_node", "swap-family", "put_page"),
+        # iov_iter_extract_pages() on a user-backed iterator: pins
+        ("block/bio-integrity.c", "bio_integrity_map_user", "swap-family", "unpin_user_page"),
+        ("net/ceph/messenger.c", "ceph_msg_data_iter_next", "swap-family", "put_page"),
+    ],
 }
 
 C_KEYWORDS = {"if", "for", "while", "switch", "return", "sizeof", "do", "else",
@@ -501,7 +543,10 @@ class Mutation:
                                                   self.line, self.why)
 
     def apply(self, text):
-        return text[:self.start] + self.replacement + text[self.end:]
+        out = text[:self.start] + self.replacement + text[self.end:]
+        # line numbers must stay put: baseline and mutant warnings are compared by line
+        assert out.count("\n") == text.count("\n"), (self.path, self.line)
+        return out
 
 
 def discover(tree, relpath):
@@ -539,7 +584,10 @@ def discover(tree, relpath):
             if span:
                 why = error_path(src, fn, rel, span)
                 if not why and not any(r is not rel and root_ident(r.args[0]) in acq.idents
-                                       and r.start > acq.start for r in rels if r.args):
+                                       and r.start > acq.start for r in rels if r.args) \
+                        and not re.search(r"\breturn\s+\(?\s*%s\b" % re.escape(root),
+                                          src.clean[fn.open:fn.close]):
+                    # (not when the function returns the page: that hands it off)
                     why = "the only release of these pages in the function"
                 if why:
                     seg = text[span[0]:span[1]]
@@ -561,10 +609,8 @@ def error_path(src, fn, rel, span):
     for kind, o, c in blocks:
         if o == fn.open:
             break
-        if kind in ("if", "else"):
-            if has_exit(src, o, c):
-                return "inside an error block (%s) ending in return/goto/-E" % kind
-            break
+        if kind in ("if", "else") and has_exit(src, o, c):
+            return "inside an error block (%s) with return/goto/-E..." % kind
     lbl = label_context(src, fn, rel.start)
     if lbl:
         return "after error label '%s:' reached only by goto" % lbl
@@ -830,7 +876,7 @@ def main(argv=None):
     src_arg.add_argument("--tree", help="prepared kernel tree (with compile_commands.json)")
     src_arg.add_argument("--debian", metavar="VERSION",
                          help="prepare (or reuse) Debian's linux-source-VERSION with prepare-kernel.py")
-    ap.add_argument("--plugin", required=True, help="PagerefTidyModule.so")
+    ap.add_argument("--plugin", help="PagerefTidyModule.so (required unless --list)")
     ap.add_argument("--clang-tidy", default=DEFAULT_CLANG_TIDY)
     ap.add_argument("--min", type=int, default=4, help="minimum number of mutations (default 4)")
     ap.add_argument("-j", "--jobs", type=int, default=2)
@@ -838,6 +884,8 @@ def main(argv=None):
                     help="only list the candidate functions and mutations; run nothing")
     ap.add_argument("--all", action="store_true",
                     help="run every discovered mutation, not only the preferred ones")
+    ap.add_argument("--only", metavar="TEXT",
+                    help="run only the selected mutations whose 'file function kind' contains TEXT")
     ap.add_argument("--keep", action="store_true",
                     help="keep the temporary directory with the mutants, their compile "
                          "databases and exported fix-its (its path is printed)")
@@ -847,6 +895,8 @@ def main(argv=None):
     workdir = plugin = None
     try:
         if not a.list:
+            if not a.plugin:
+                raise BadInput("--plugin is required (the PagerefTidyModule.so to test)")
             if not os.path.isfile(a.plugin):
                 raise BadInput("%s: plugin not found" % a.plugin)
             if not (os.path.isfile(a.clang_tidy) and os.access(a.clang_tidy, os.X_OK)):
@@ -855,7 +905,8 @@ def main(argv=None):
         if not os.path.isdir(tree):
             raise BadInput("%s: no such kernel tree" % tree)
         tree = os.path.abspath(tree)
-        a.plugin = os.path.abspath(a.plugin)
+        if a.plugin:
+            a.plugin = os.path.abspath(a.plugin)
         if os.sep in a.clang_tidy:
             a.clang_tidy = os.path.abspath(a.clang_tidy)
         tus, entries = compiled_files(tree)
@@ -881,6 +932,9 @@ def main(argv=None):
     for rel in tus:
         muts, src = discover(tree, rel)
         sources[rel] = src
+        if not src.balanced:
+            print("  note: %s: unbalanced brackets after blanking comments, strings and "
+                  "preprocessor lines; not scanned" % rel)
         all_muts += muts
     funcs = {}
     for m in all_muts:
@@ -891,6 +945,8 @@ def main(argv=None):
             "%s %s" % (m.kind, m.describe()) for m in ms)))
     preferred = PREFERRED.get(version, [])
     chosen, missing = select(all_muts, preferred, a.all)
+    if a.only:
+        chosen = [m for m in chosen if a.only in "%s %s %s" % (m.path, m.fn.name, m.kind)]
     print("selected mutations: %d%s" % (len(chosen), "" if preferred else
                                          " (no preference list for %s: all)" % version))
     for m in missing:

@@ -16,8 +16,9 @@ enum class IterKind : unsigned {
   Xarray,
   Pipe,
   Discard,
+  Folioq, // 6.12
 };
-constexpr unsigned NumIterKinds = 7;
+constexpr unsigned NumIterKinds = 8;
 
 llvm::StringRef iterKindName(IterKind K); // "IOVEC", "BVEC", ...
 std::optional<IterKind> parseIterKind(llvm::StringRef Name); // accepts "ITER_BVEC" too
