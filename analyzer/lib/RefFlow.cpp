@@ -28,12 +28,14 @@ namespace pageref {
 
 namespace {
 
-enum Ref : unsigned { NotAcquired = 0, Held = 1, Released = 2, HandedOff = 3 };
+// Pending: handed to a constructor that keeps them only if it returns non-NULL.
+enum Ref : unsigned { NotAcquired = 0, Held = 1, Released = 2, HandedOff = 3, Pending = 4 };
+constexpr unsigned NumRefs = 5;
 enum Sign : unsigned { NonPos = 0, Pos = 1, Unknown = 2, Detached = 3 };
 
 /// A set of (Ref, Sign) pairs, one bit each.
 struct State {
-  uint16_t Bits = 0;
+  uint32_t Bits = 0;
   static unsigned bit(Ref R, Sign S) { return 1u << (R * 4 + S); }
   void add(Ref R, Sign S) { Bits |= bit(R, S); }
   bool has(Ref R) const { return Bits & (0xFu << (R * 4)); }
@@ -41,7 +43,7 @@ struct State {
   bool onlyRef(Ref R) const { return Bits && !(Bits & ~(0xFu << (R * 4))); }
   template <typename Fn> State map(Fn F) const {
     State Out;
-    for (unsigned R = 0; R < 4; ++R)
+    for (unsigned R = 0; R < NumRefs; ++R)
       for (unsigned S = 0; S < 4; ++S)
         if (Bits & bit(Ref(R), Sign(S)))
           if (auto P = F(Ref(R), Sign(S)))
@@ -112,6 +114,8 @@ struct RefFlow::Impl {
     std::vector<std::pair<const CallExpr *, ReleaseFamily>> ReleasesSeen;
     bool HandedOff = false;
     bool HeldAtExit = false;
+    std::vector<const Expr *> HeldExitReturns; // what the function returns where it leaves with them held
+    const VarDecl *PendingVar = nullptr;       // the result of the constructor that may have taken them
     bool BoundHit = false;
   };
 
@@ -314,6 +318,30 @@ struct RefFlow::Impl {
     return false;
   }
 
+  /// For `v`, `!v`, `v == NULL`, `v != NULL`: the truth value for which the
+  /// pointer variable \p V is NULL.
+  std::optional<bool> nullTestOf(const Expr *Cond, const VarDecl *V) {
+    Cond = Cond->IgnoreParenCasts();
+    if (auto *C = dyn_cast<CallExpr>(Cond); C && C->getBuiltinCallee() == Builtin::BI__builtin_expect &&
+                                            C->getNumArgs() >= 1)
+      return nullTestOf(C->getArg(0), V);
+    if (auto *U = dyn_cast<UnaryOperator>(Cond); U && U->getOpcode() == UO_LNot) {
+      auto Inner = nullTestOf(U->getSubExpr(), V);
+      return Inner ? std::optional<bool>(!*Inner) : std::nullopt;
+    }
+    auto IsVar = [&](const Expr *E) { return refersTo(E, V) && E->getType()->isPointerType(); };
+    if (IsVar(Cond))
+      return false;
+    if (auto *B = dyn_cast<BinaryOperator>(Cond); B && (B->getOpcode() == BO_EQ || B->getOpcode() == BO_NE)) {
+      const Expr *L = B->getLHS(), *R = B->getRHS();
+      if (!IsVar(L))
+        std::swap(L, R);
+      if (IsVar(L) && R->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull))
+        return B->getOpcode() == BO_EQ;
+    }
+    return std::nullopt;
+  }
+
   /// For `pages`, `!pages`, `pages == NULL`, `pages != NULL` on the tracked
   /// array: the truth value for which the pointer is NULL.
   std::optional<bool> nullTest(const Expr *Cond, const Tracked &T) {
@@ -487,6 +515,15 @@ struct RefFlow::Impl {
             continue;
           if (It->second.Effect == ParamEffect::TakesOver)
             return handOff(In, Out);
+          if (It->second.Effect == ParamEffect::TakesOverIfNonNull) {
+            const VarDecl *V = resultVar(C, T.F);
+            if (!V || (Out.PendingVar && Out.PendingVar != V))
+              return handOff(In, Out);
+            Out.PendingVar = V;
+            return In.map([](Ref R, Sign S) -> std::optional<std::pair<Ref, Sign>> {
+              return std::make_pair(R == Held ? Pending : R, S);
+            });
+          }
           bool Element = enclosingLoop(C, T.F) != nullptr;
           return onRelease(T, In, C, It->second.Family, Name,
                            " (through " + Name.str() + "(), which calls " + It->second.Via + ")", Out, Element);
@@ -620,6 +657,7 @@ struct RefFlow::Impl {
         if (NoReturn || !Leaving.has(Held))
           return;
         Out.HeldAtExit = true;
+        Out.HeldExitReturns.push_back(Ret ? Ret->getRetValue() : nullptr);
         const Stmt *Where = Ret ? static_cast<const Stmt *>(Ret) : T.F->getBody();
         if (!T.Call || !LeakReported.insert(Where).second)
           return;
@@ -663,6 +701,13 @@ struct RefFlow::Impl {
             Next = Next.map([](Ref R, Sign Sg) -> std::optional<std::pair<Ref, Sign>> {
               return std::make_pair(R == Held ? HandedOff : R, Sg);
             });
+          if (Out.PendingVar) // `if (!rdata)`: the constructor failed and did not keep them
+            if (auto Null = nullTestOf(Cond, Out.PendingVar))
+              Next = Next.map([&](Ref R, Sign Sg) -> std::optional<std::pair<Ref, Sign>> {
+                if (R != Pending)
+                  return std::make_pair(R, Sg);
+                return std::make_pair(*Null == Truth ? Held : HandedOff, Sg);
+              });
           if (auto Null = nullTest(Cond, T); Null && *Null == Truth) // the array pointer is NULL here
             Next = Next.map([](Ref R, Sign Sg) -> std::optional<std::pair<Ref, Sign>> {
               return std::make_pair(R == Held ? NotAcquired : R, Sg);
@@ -684,7 +729,7 @@ struct RefFlow::Impl {
           continue;
         }
         auto &Slot = In[Succ->getBlockID()];
-        State Joined = Slot ? State{uint16_t(Slot->Bits | Next.Bits)} : Next;
+        State Joined = Slot ? State{uint32_t(Slot->Bits | Next.Bits)} : Next;
         if (!Slot || !(Joined == *Slot)) {
           bool HadHeld = Slot && Slot->has(Held);
           Slot = Joined;
@@ -705,6 +750,32 @@ struct RefFlow::Impl {
       Out.Findings.push_back(std::move(F));
     }
     return Out;
+  }
+
+  /// The function returns NULL where it kept nothing: `return NULL;`, or
+  /// `return v;` for a pointer \p F tests against NULL (`if (v != NULL) { keep }`).
+  bool returnsNullThere(const Expr *Ret, const FunctionDecl *F) {
+    if (!Ret)
+      return false;
+    if (Ret->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull))
+      return true;
+    auto *D = dyn_cast<DeclRefExpr>(Ret->IgnoreParenCasts());
+    auto *V = D ? dyn_cast<VarDecl>(D->getDecl()) : nullptr;
+    if (!V || !V->isLocalVarDecl())
+      return false;
+    struct Tests : RecursiveASTVisitor<Tests> {
+      Impl *I;
+      const VarDecl *V;
+      bool Found = false;
+      bool VisitIfStmt(IfStmt *S) {
+        Found |= I->nullTestOf(S->getCond(), V).has_value();
+        return true;
+      }
+    } T;
+    T.I = this;
+    T.V = V;
+    T.TraverseStmt(F->getBody());
+    return T.Found;
   }
 
   const FunctionSummary &summaryOf(const FunctionDecl *F) {
@@ -743,6 +814,9 @@ struct RefFlow::Impl {
         E.Family = R.ReleasesSeen.front().second;
         E.Via = calleeName(R.ReleasesSeen.front().first).str() + "() at line " +
                 std::to_string(line(R.ReleasesSeen.front().first->getBeginLoc()));
+      } else if (R.HandedOff && R.HeldAtExit && F->getReturnType()->isPointerType() &&
+                 llvm::all_of(R.HeldExitReturns, [&](const Expr *Ret) { return returnsNullThere(Ret, F); })) {
+        E.Effect = ParamEffect::TakesOverIfNonNull;
       } else if (R.HandedOff || !R.ReleasesSeen.empty()) {
         E.Effect = ParamEffect::TakesOver;
       }
@@ -868,9 +942,10 @@ const FunctionSummary &RefFlow::summary(const FunctionDecl *F) { return P->summa
 nlohmann::json toJson(const FunctionSummary &S) {
   nlohmann::json Params = nlohmann::json::object();
   for (auto &[Index, E] : S.Params) {
-    const char *Effect = E.Effect == ParamEffect::Releases ? "releases"
-                         : E.Effect == ParamEffect::TakesOver ? "takes-over"
-                                                             : "uses";
+    const char *Effect = E.Effect == ParamEffect::Releases             ? "releases"
+                         : E.Effect == ParamEffect::TakesOver          ? "takes-over"
+                         : E.Effect == ParamEffect::TakesOverIfNonNull ? "takes-over-if-non-null"
+                                                                       : "uses";
     nlohmann::json J = {{"effect", Effect}};
     if (E.Effect == ParamEffect::Releases) {
       J["family"] = familyName(E.Family);

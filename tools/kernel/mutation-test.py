@@ -113,6 +113,9 @@ PREFERRED = {
         # error path: `if (ret) { if (pret > 0) unpin_user_pages(pages, pret); goto done; }`
         ("io_uring/rsrc.c", "io_pin_pages", "remove-release", "unpin_user_pages"),
         ("io_uring/rsrc.c", "io_pin_pages", "swap-family", "unpin_user_pages"),
+        # error path: `if (!wdata) { rc = -ENOMEM; for (...) put_page(pagevec[i]); ... break; }`
+        ("fs/smb/client/file.c", "cifs_write_from_iter", "remove-release", "put_page"),
+        ("fs/smb/client/file.c", "cifs_write_from_iter", "swap-family", "put_page"),
         # partial pin: `if (ret >= 0 && ret < nr_pages) { unpin_user_pages(pages, ret); ...}`
         ("net/rds/rdma.c", "rds_pin_pages", "swap-family", "unpin_user_pages"),
         ("kernel/events/uprobes.c", "__update_ref_ctr", "remove-release", "put_page"),
@@ -1042,7 +1045,7 @@ def main(argv=None):
         problems.append("%d of %d mutations did not make their check fire" % (
             len(valid) - len(passed), len(valid)))
     if missing:
-        problems.append("%d preferred candidates missing" % len(missing))
+        problems.append("%d preferred candidates missing (%s)" % (len(missing), ", ".join(missing)))
     still = sum(1 for m in chosen if m.result["status"] == "STILLBORN")
     masked = sum(1 for m in chosen if m.result["status"] == "MASKED")
     print()

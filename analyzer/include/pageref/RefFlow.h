@@ -39,7 +39,9 @@ struct RefFinding {
 
 /// What a function of this TU does with a page-array (or page) parameter.
 struct ParamEffect {
-  enum Kind { Uses, Releases, TakesOver } Effect = Uses;
+  // TakesOverIfNonNull: a constructor such as cifs_readdata_direct_alloc()
+  // that stores the pages in what it returns, and returns NULL otherwise.
+  enum Kind { Uses, Releases, TakesOver, TakesOverIfNonNull } Effect = Uses;
   ReleaseFamily Family = ReleaseFamily::Ref; // for Releases
   std::string Via;                           // the release or hand-off it ends in
 };
