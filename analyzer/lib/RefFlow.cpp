@@ -16,6 +16,7 @@
 #include "clang/Basic/SourceManager.h"
 #include "clang/Lex/Lexer.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/StringExtras.h"
 
 #include <nlohmann/json.hpp>
 
@@ -954,6 +955,45 @@ nlohmann::json toJson(const FunctionSummary &S) {
     Params[std::to_string(Index)] = J;
   }
   return {{"function", S.Name}, {"external", S.ExternallyVisible}, {"params", Params}};
+}
+
+std::optional<FunctionSummary> summaryFromJson(const nlohmann::json &J, std::string &Error) {
+  if (!J.is_object() || !J.contains("function") || !J["function"].is_string() || !J.contains("params") ||
+      !J["params"].is_object()) {
+    Error = "a summary needs 'function' (string) and 'params' (object)";
+    return std::nullopt;
+  }
+  FunctionSummary S;
+  S.Name = J["function"].get<std::string>();
+  S.ExternallyVisible = J.value("external", false);
+  for (auto &[Key, P] : J["params"].items()) {
+    unsigned Index;
+    if (!llvm::to_integer(Key, Index) || !P.is_object() || !P.contains("effect") || !P["effect"].is_string()) {
+      Error = S.Name + ": parameter '" + Key + "' needs a numeric key and an 'effect'";
+      return std::nullopt;
+    }
+    ParamEffect E;
+    std::string Effect = P["effect"].get<std::string>();
+    if (Effect == "releases") E.Effect = ParamEffect::Releases;
+    else if (Effect == "takes-over") E.Effect = ParamEffect::TakesOver;
+    else if (Effect == "takes-over-if-non-null") E.Effect = ParamEffect::TakesOverIfNonNull;
+    else if (Effect == "uses") E.Effect = ParamEffect::Uses;
+    else {
+      Error = S.Name + ": unknown effect '" + Effect + "'";
+      return std::nullopt;
+    }
+    if (E.Effect == ParamEffect::Releases) {
+      auto F = parseFamily(P.value("family", ""));
+      if (!F) {
+        Error = S.Name + ": parameter " + Key + " releases with an unknown family";
+        return std::nullopt;
+      }
+      E.Family = *F;
+      E.Via = P.value("via", "");
+    }
+    S.Params[Index] = E;
+  }
+  return S;
 }
 
 } // namespace pageref

@@ -155,3 +155,55 @@ fail:
   return -EIO;
   // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: pages acquired by get_user_pages_fast() at line [[@LINE-11]] are neither released nor handed off on the path that returns here [pageref-unbalanced-release]
 }
+
+// --- A constructor that keeps the pages only when it returns non-NULL
+// (fs/smb/client cifs_readdata_direct_alloc()): the NULL path still holds them.
+struct rdata { struct page **pages; };
+void *kzalloc(size_t size, gfp_t flags);
+static struct rdata *rdata_alloc(struct page **pages) {
+  struct rdata *r = kzalloc(sizeof(*r), GFP_KERNEL);
+  if (r != NULL)
+    r->pages = pages;
+  return r;
+}
+int ctor_leak(struct iov_iter *iter, struct rdata **out) {
+  struct page **pagevec;
+  size_t start;
+  ssize_t n = iov_iter_get_pages_alloc2(iter, &pagevec, 65536, &start);
+  if (n < 0)
+    return n;
+  struct rdata *r = rdata_alloc(pagevec);
+  if (!r)
+    return -ENOMEM;
+  // CHECK-MESSAGES: :[[@LINE-1]]:5: warning: pages acquired by iov_iter_get_pages_alloc2() at line [[@LINE-6]] are neither released nor handed off on the path that returns here [pageref-unbalanced-release]
+  *out = r;
+  return 0;
+}
+int ctor_ok(struct iov_iter *iter, struct rdata **out) {
+  struct page **pagevec;
+  size_t start;
+  ssize_t n = iov_iter_get_pages_alloc2(iter, &pagevec, 65536, &start);
+  if (n < 0)
+    return n;
+  struct rdata *r = rdata_alloc(pagevec);
+  if (!r) {
+    for (int i = 0; i < DIV_ROUND_UP(start + n, PAGE_SIZE); i++)
+      put_page(pagevec[i]);
+    kvfree(pagevec);
+    return -ENOMEM;
+  }
+  *out = r;
+  return 0;
+}
+
+// --- A WARN()ed "cannot happen" path is not reported.
+int warned(unsigned long addr, int nr) {
+  struct page *pages[8];
+  int n = pin_user_pages_fast(addr, nr, 0, pages);
+  if (n <= 0)
+    return n;
+  if (WARN_ON(n > nr))
+    return -EIO;
+  unpin_user_pages(pages, n);
+  return 0;
+}

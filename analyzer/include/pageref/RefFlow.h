@@ -53,6 +53,9 @@ struct FunctionSummary {
   std::map<unsigned, ParamEffect> Params; // only page-carrying parameters
 };
 nlohmann::json toJson(const FunctionSummary &S);
+/// Reads a summary back (what `pageref scan` shares across translation
+/// units); an error names what is wrong.
+std::optional<FunctionSummary> summaryFromJson(const nlohmann::json &J, std::string &Error);
 
 struct RefFlowLimits {
   unsigned MaxBlockVisits = 20000; // per acquisition
