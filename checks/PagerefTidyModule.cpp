@@ -2,6 +2,7 @@
 // clang-tidy of another LLVM major version: there is no ABI between versions,
 // and clang-tidy 14 (Debian's /usr/bin/clang-tidy) would load this plugin
 // silently and run none of its checks.
+#include "AsyncBvecDropCheck.h"
 #include "GetPagesCallerCheck.h"
 #include "RefFlowCheck.h"
 
@@ -47,6 +48,7 @@ public:
     Factories.registerCheck<GetPagesCallerCheck>("pageref-get-pages-caller");
     Factories.registerCheck<UnbalancedReleaseCheck>("pageref-unbalanced-release");
     Factories.registerCheck<ReleaseMismatchCheck>("pageref-release-mismatch");
+    Factories.registerCheck<AsyncBvecDropCheck>("pageref-async-bvec-drop");
   }
 };
 

@@ -1,0 +1,297 @@
+#include "pageref/AsyncBvec.h"
+#include "pageref/AstUtil.h"
+
+#include "clang/AST/ParentMap.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+#include "clang/Analysis/CFG.h"
+#include "clang/Analysis/CFGStmtMap.h"
+#include "clang/Basic/SourceManager.h"
+
+#include <deque>
+#include <functional>
+#include <optional>
+#include <set>
+
+using namespace clang;
+
+namespace pageref {
+
+namespace {
+
+struct Calls : RecursiveASTVisitor<Calls> {
+  std::vector<const CallExpr *> All;
+  std::vector<const BinaryOperator *> Assigns;
+  bool VisitCallExpr(CallExpr *C) {
+    All.push_back(C);
+    return true;
+  }
+  bool VisitBinaryOperator(BinaryOperator *B) {
+    if (B->getOpcode() == BO_Assign)
+      Assigns.push_back(B);
+    return true;
+  }
+};
+
+bool isKiocbPointer(QualType T) {
+  const auto *P = T->getAs<PointerType>();
+  const auto *R = P ? P->getPointeeType()->getAs<RecordType>() : nullptr;
+  return R && R->getDecl()->getName() == "kiocb";
+}
+
+bool isIterPointer(QualType T) {
+  const auto *P = T->getAs<PointerType>();
+  const auto *R = P ? P->getPointeeType()->getAs<RecordType>() : nullptr;
+  return R && R->getDecl()->getName() == "iov_iter";
+}
+
+// Whether the call's result may be -EIOCBQUEUED on a path.
+enum Queued : unsigned { MayBeQueued = 1, NotQueued = 2 };
+
+} // namespace
+
+/// How the submission reads: call_read_iter(), ->write_iter(), call_iter().
+static std::string submission(const CallExpr *Sub) {
+  if (llvm::StringRef N = calleeName(Sub); !N.empty())
+    return N.str() + "()";
+  const Expr *Callee = Sub->getCallee()->IgnoreParenCasts();
+  if (auto *M = dyn_cast<MemberExpr>(Callee))
+    return "->" + M->getMemberDecl()->getNameAsString() + "()";
+  if (auto *D = dyn_cast<DeclRefExpr>(Callee))
+    return D->getDecl()->getNameAsString() + "()";
+  return "indirect call";
+}
+
+AsyncBvecAnalyzer::AsyncBvecAnalyzer(ASTContext &Ctx, const ApiModel &Model, const TuIndex &Index)
+    : Ctx(Ctx), Model(Model), Index(Index) {}
+
+std::vector<AsyncBvecFinding> AsyncBvecAnalyzer::analyze(const FunctionDecl *F) {
+  std::vector<AsyncBvecFinding> Findings;
+  if (!F->getBody())
+    return Findings;
+  const SourceManager &SM = Ctx.getSourceManager();
+  auto Line = [&](SourceLocation L) { return std::to_string(lineOf(L, SM)); };
+  auto Text = [&](const Expr *E) { return exprText(E, Ctx, 60); };
+  Calls C;
+  C.TraverseStmt(F->getBody());
+
+  for (const CallExpr *Bv : C.All) {
+    const IterConstructorFn *Ctor = Model.iterConstructor(calleeName(Bv));
+    if (!Ctor || !Ctor->Kinds.contains(IterKind::Bvec) || Bv->getNumArgs() < 3)
+      continue;
+    auto IterPath = objectPath(Bv->getArg(Ctor->IterArg));
+    auto ArrPath = objectPath(Bv->getArg(2));
+    if (!IterPath || !ArrPath)
+      continue;
+
+    // Does this function own the array, or references to its pages?
+    std::string Owns;
+    auto SameArray = [&](const Expr *E) {
+      auto P = objectPath(E);
+      return P && *P == *ArrPath;
+    };
+    for (const BinaryOperator *A : C.Assigns) {
+      auto L = objectPath(A->getLHS());
+      auto *Alloc = dyn_cast<CallExpr>(A->getRHS()->IgnoreParenCasts());
+      if (L && *L == *ArrPath && Alloc && llvm::StringRef(calleeName(Alloc)).contains("alloc"))
+        Owns = "the bio_vec array '" + ArrPath->Spelling + "' allocated by " + calleeName(Alloc).str() +
+               "() at line " + Line(Alloc->getBeginLoc());
+    }
+    if (auto *V = dyn_cast<VarDecl>(ArrPath->Root); V && ArrPath->Suffix.empty() && V->getInit())
+      if (auto *Alloc = dyn_cast<CallExpr>(V->getInit()->IgnoreParenCasts()))
+        if (calleeName(Alloc).contains("alloc"))
+          Owns = "the bio_vec array '" + ArrPath->Spelling + "' allocated by " + calleeName(Alloc).str() +
+                 "() at line " + Line(Alloc->getBeginLoc());
+    bool PageRefs = false;
+    for (const CallExpr *Acq : C.All)
+      if (const AcquireFn *A = Model.acquire(calleeName(Acq)); (A && !A->ReturnsCount) || Model.getPages(calleeName(Acq))) {
+        PageRefs = true;
+        if (Owns.empty())
+          Owns = "page references taken by " + calleeName(Acq).str() + "() at line " + Line(Acq->getBeginLoc());
+      }
+    if (Owns.empty())
+      continue;
+
+    // The submission: a call that takes the iterator and a kiocb.
+    std::set<const Stmt *> Reported; // one warning per drop, whichever submission it follows
+    for (const CallExpr *Sub : C.All) {
+      const Expr *Kiocb = nullptr;
+      bool TakesIter = false;
+      for (const Expr *Arg : Sub->arguments()) {
+        if (isKiocbPointer(Arg->getType()))
+          Kiocb = Arg;
+        if (isIterPointer(Arg->getType()))
+          if (auto P = objectPath(Arg); P && *P == *IterPath)
+            TakesIter = true;
+      }
+      if (!Kiocb || !TakesIter)
+        continue;
+      auto KPath = objectPath(Kiocb);
+      if (!KPath)
+        continue;
+      // Sync or async kiocb?
+      bool Sync = false;
+      std::string Completion;
+      SourceLocation CompletionLoc;
+      for (const CallExpr *I : C.All)
+        if (calleeName(I) == "init_sync_kiocb" && I->getNumArgs() >= 1)
+          if (auto P = objectPath(I->getArg(0)); P && *P == *KPath)
+            Sync = true;
+      for (const BinaryOperator *A : C.Assigns)
+        if (auto *M = dyn_cast<MemberExpr>(A->getLHS()->IgnoreParenImpCasts());
+            M && M->getMemberDecl()->getName() == "ki_complete")
+          if (auto P = objectPath(M->getBase()); P && *P == *KPath) {
+            if (A->getRHS()->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull)) {
+              Sync = true;
+            } else {
+              Completion = Text(A->getRHS());
+              CompletionLoc = A->getBeginLoc();
+            }
+          }
+      bool FromCaller = isa<ParmVarDecl>(KPath->Root);
+      if (Sync || (Completion.empty() && !FromCaller))
+        continue;
+
+      // Drops after the submission, on paths where it may have returned -EIOCBQUEUED.
+      CFG::BuildOptions Opts;
+      Opts.setAllAlwaysAdd();
+      std::unique_ptr<CFG> Cfg = CFG::buildCFG(F, F->getBody(), &Ctx, Opts);
+      if (!Cfg)
+        continue;
+      ParentMap PM(F->getBody());
+      std::unique_ptr<CFGStmtMap> Map(CFGStmtMap::Build(Cfg.get(), &PM));
+      const CFGBlock *SubBlock = Map ? Map->getBlock(Sub) : nullptr;
+      if (!SubBlock)
+        continue;
+      const VarDecl *Result = nullptr;
+      for (const Stmt *P = PM.getParent(Sub); P; P = PM.getParent(P)) {
+        if (auto *B = dyn_cast<BinaryOperator>(P); B && B->getOpcode() == BO_Assign) {
+          if (auto *D = dyn_cast<DeclRefExpr>(B->getLHS()->IgnoreParenImpCasts()))
+            Result = dyn_cast<VarDecl>(D->getDecl());
+          break;
+        }
+        if (auto *DS = dyn_cast<DeclStmt>(P)) {
+          if (DS->isSingleDecl())
+            Result = dyn_cast<VarDecl>(DS->getSingleDecl());
+          break;
+        }
+        if (!isa<ImplicitCastExpr>(P) && !isa<ParenExpr>(P))
+          break;
+      }
+      auto IsEIOCBQUEUED = [&](const Expr *E) {
+        Expr::EvalResult R;
+        return E->EvaluateAsInt(R, Ctx) && R.Val.getInt() == -529;
+      };
+      // What the truth of a condition says about "queued".
+      std::function<std::optional<unsigned>(const Expr *, bool)> Test = [&](const Expr *Cond,
+                                                                              bool Truth) -> std::optional<unsigned> {
+        Cond = Cond->IgnoreParenCasts();
+        if (auto *U = dyn_cast<UnaryOperator>(Cond); U && U->getOpcode() == UO_LNot)
+          return Test(U->getSubExpr(), !Truth);
+        if (auto *Call = dyn_cast<CallExpr>(Cond)) {
+          if (Call->getBuiltinCallee() == Builtin::BI__builtin_expect && Call->getNumArgs() >= 1)
+            return Test(Call->getArg(0), Truth);
+          if (calleeName(Call) == "is_sync_kiocb" && Call->getNumArgs() == 1)
+            if (auto P = objectPath(Call->getArg(0)); P && *P == *KPath && Truth)
+              return NotQueued;
+          return std::nullopt;
+        }
+        auto *B = dyn_cast<BinaryOperator>(Cond);
+        if (!B || (B->getOpcode() != BO_EQ && B->getOpcode() != BO_NE) || !Result)
+          return std::nullopt;
+        const Expr *L = B->getLHS()->IgnoreParenCasts(), *R = B->getRHS();
+        auto *D = dyn_cast<DeclRefExpr>(L);
+        if (!D || D->getDecl() != Result || !IsEIOCBQUEUED(R))
+          return std::nullopt;
+        bool Equal = (B->getOpcode() == BO_EQ) == Truth;
+        return Equal ? MayBeQueued : NotQueued;
+      };
+      // Forward over the CFG from the submission.
+      std::vector<unsigned> State(Cfg->getNumBlockIDs(), 0);
+      std::deque<const CFGBlock *> Work;
+      bool Started = false;
+      auto Visit = [&](const CFGBlock *B, unsigned In) {
+        if ((State[B->getBlockID()] | In) != State[B->getBlockID()]) {
+          State[B->getBlockID()] |= In;
+          Work.push_back(B);
+        }
+      };
+      Work.push_back(SubBlock);
+      unsigned Steps = 0;
+      while (!Work.empty() && ++Steps < 20000) {
+        const CFGBlock *B = Work.front();
+        Work.pop_front();
+        unsigned S = State[B->getBlockID()];
+        bool Active = B != SubBlock || Started;
+        for (const CFGElement &E : *B) {
+          auto CS = E.getAs<CFGStmt>();
+          if (!CS)
+            continue;
+          const Stmt *St = CS->getStmt();
+          if (St == Sub) {
+            S = MayBeQueued;
+            Started = Active = true;
+            continue;
+          }
+          if (!Active || !(S & MayBeQueued))
+            continue;
+          auto *Drop = dyn_cast<CallExpr>(St);
+          if (!Drop || Drop == Sub)
+            continue;
+          llvm::StringRef Name = calleeName(Drop);
+          std::string What;
+          for (const Expr *Arg : Drop->arguments()) {
+            const Expr *A = Arg->IgnoreParenCasts();
+            if ((Name == "kfree" || Name == "kvfree") && SameArray(A))
+              What = "frees the bio_vec array '" + ArrPath->Spelling + "' with " + Name.str() + "()";
+            else if (PageRefs && Model.release(Name)) {
+              const Expr *Page = A;
+              if (auto *M = dyn_cast<MemberExpr>(Page); M && M->getMemberDecl()->getName() == "bv_page" &&
+                                                        SameArray(M->getBase()))
+                What = "drops the references in '" + ArrPath->Spelling + "' with " + Name.str() + "()";
+            }
+          }
+          if (What.empty() || !Reported.insert(Drop).second)
+            continue;
+          AsyncBvecFinding Fd;
+          Fd.Loc = Drop->getBeginLoc();
+          Fd.Message = F->getNameAsString() + "() " + What + " after submitting ITER_BVEC iterator '" +
+                       IterPath->Spelling + "' to an async " + submission(Sub) + " at line " +
+                       Line(Sub->getBeginLoc()) + ", on a path where that call may have returned -EIOCBQUEUED: " +
+                       "the I/O may still be using them";
+          Fd.Notes.push_back({Bv->getBeginLoc(), "ITER_BVEC iterator '" + IterPath->Spelling + "' built over '" +
+                                                     ArrPath->Spelling + "' here; this function owns " + Owns});
+          if (!Completion.empty())
+            Fd.Notes.push_back({CompletionLoc, "the kiocb is async: its ki_complete is " + Completion});
+          else
+            Fd.Notes.push_back({KPath->Root->getLocation(), "the kiocb '" + KPath->Spelling +
+                                                                "' comes from the caller and may be async "
+                                                                "(no is_sync_kiocb() test on this path)"});
+          Fd.Notes.push_back({Sub->getBeginLoc(), "submitted here; no test of the result against -EIOCBQUEUED "
+                                                  "before the drop"});
+          std::string Where = Completion.empty() ? "the completion (ki_complete)" : Completion + "()";
+          Fd.Notes.push_back({Drop->getBeginLoc(), "drop it in " + Where +
+                                                       ", or only where the result is not -EIOCBQUEUED"});
+          Findings.push_back(std::move(Fd));
+        }
+        // Successors, refined by tests of the result.
+        const Stmt *TermCond = B->getTerminatorCondition(false);
+        unsigned Index = 0;
+        for (const CFGBlock::AdjacentBlock &A : B->succs()) {
+          unsigned I = Index++;
+          const CFGBlock *Succ = A.getReachableBlock();
+          if (!Succ || !Started)
+            continue;
+          unsigned Next = S;
+          if (TermCond && B->succ_size() == 2)
+            if (auto T = Test(cast<Expr>(TermCond), I == 0))
+              Next = (S & MayBeQueued) && *T == NotQueued ? NotQueued : S;
+          if (Next)
+            Visit(Succ, Next);
+        }
+      }
+    }
+  }
+  return Findings;
+}
+
+} // namespace pageref
