@@ -1,5 +1,6 @@
 #include "pageref/AstUtil.h"
 
+#include "clang/AST/Attr.h"
 #include "clang/AST/DeclCXX.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Basic/SourceManager.h"
@@ -27,6 +28,15 @@ const Expr *stripToObject(const Expr *E) {
       E = A->getBase();
       continue;
     }
+    // 6.12's release_pages(release_pages_arg, int): a transparent union is
+    // passed as a compound literal around the real argument.
+    if (auto *CL = dyn_cast<CompoundLiteralExpr>(E))
+      if (auto *IL = dyn_cast_or_null<InitListExpr>(CL->getInitializer()); IL && IL->getNumInits() == 1)
+        if (const auto *U = CL->getType()->getAsUnionType();
+            U && U->getDecl()->hasAttr<TransparentUnionAttr>()) {
+          E = IL->getInit(0);
+          continue;
+        }
     if (auto *B = dyn_cast<BinaryOperator>(E)) {
       if (B->isAdditiveOp() && B->getLHS()->getType()->isPointerType()) {
         E = B->getLHS();

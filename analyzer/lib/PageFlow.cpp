@@ -4,6 +4,8 @@
 // release them, under which conditions. Then the verdict.
 #include "ClassifierImpl.h"
 
+#include "clang/AST/Attr.h"
+
 #include "clang/AST/ParentMap.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Analysis/CFG.h"
@@ -49,6 +51,13 @@ bool isTransparent(const Stmt *Parent, const Stmt *Child, const ApiModel &Model)
     return U->getOpcode() == UO_AddrOf || U->getOpcode() == UO_Deref;
   if (isa<DesignatedInitExpr>(Parent))
     return true;
+  // A transparent union argument (6.12's release_pages_arg).
+  if (auto *CL = dyn_cast<CompoundLiteralExpr>(Parent))
+    if (const auto *U = CL->getType()->getAsUnionType(); U && U->getDecl()->hasAttr<TransparentUnionAttr>())
+      return true;
+  if (auto *IL = dyn_cast<InitListExpr>(Parent))
+    if (const auto *U = IL->getType()->getAsUnionType(); U && U->getDecl()->hasAttr<TransparentUnionAttr>())
+      return true;
   if (auto *U = dyn_cast<UnaryOperator>(Parent); U && U->isIncrementDecrementOp())
     return true;
   if (auto *A = dyn_cast<ArraySubscriptExpr>(Parent))

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include <deque>
+#include <tuple>
 #include <set>
 
 using namespace clang;
@@ -30,25 +31,43 @@ namespace pageref {
 namespace {
 
 // Pending: handed to a constructor that keeps them only if it returns non-NULL.
-enum Ref : unsigned { NotAcquired = 0, Held = 1, Released = 2, HandedOff = 3, Pending = 4 };
-constexpr unsigned NumRefs = 5;
+// Lost: held, but the pointer to them was overwritten (`pages = ERR_PTR(ret)`).
+enum Ref : unsigned { NotAcquired = 0, Held = 1, Released = 2, HandedOff = 3, Pending = 4, Lost = 5 };
+constexpr unsigned NumRefs = 5 + 1;
 enum Sign : unsigned { NonPos = 0, Pos = 1, Unknown = 2, Detached = 3 };
 
-/// A set of (Ref, Sign) pairs, one bit each.
+// What the function's status variable (`ret`, `err`: the local that takes
+// -E... constants) holds on a path: 0, negative, or unknown. Keeps
+// `ret = -EFAULT; ... if (ret) ...` from taking the impossible branch.
+enum Status : unsigned { StZero = 0, StNegative = 1, StUnknown = 2 };
+
+/// A set of (Ref, Sign, Status) triples, one bit each.
 struct State {
-  uint32_t Bits = 0;
-  static unsigned bit(Ref R, Sign S) { return 1u << (R * 4 + S); }
-  void add(Ref R, Sign S) { Bits |= bit(R, S); }
-  bool has(Ref R) const { return Bits & (0xFu << (R * 4)); }
+  using Word = unsigned __int128; // 6 x 4 x 3 = 72 triples
+  Word Bits = 0;
+  static Word bit(Ref R, Sign S, Status St) { return Word(1) << ((R * 4 + S) * 3 + St); }
+  static Word refMask(Ref R) { return Word(0xFFF) << (R * 12); }
+  void add(Ref R, Sign S, Status St = StUnknown) { Bits |= bit(R, S, St); }
+  bool has(Ref R) const { return Bits & refMask(R); }
   bool empty() const { return Bits == 0; }
-  bool onlyRef(Ref R) const { return Bits && !(Bits & ~(0xFu << (R * 4))); }
+  bool onlyRef(Ref R) const { return Bits && !(Bits & ~refMask(R)); }
+  /// Changes (Ref, Sign); the status goes along unchanged.
   template <typename Fn> State map(Fn F) const {
+    return mapAll([&](Ref R, Sign S, Status St) -> std::optional<std::tuple<Ref, Sign, Status>> {
+      auto P = F(R, S);
+      if (!P)
+        return std::nullopt;
+      return std::make_tuple(P->first, P->second, St);
+    });
+  }
+  template <typename Fn> State mapAll(Fn F) const {
     State Out;
     for (unsigned R = 0; R < NumRefs; ++R)
       for (unsigned S = 0; S < 4; ++S)
-        if (Bits & bit(Ref(R), Sign(S)))
-          if (auto P = F(Ref(R), Sign(S)))
-            Out.add(P->first, P->second);
+        for (unsigned St = 0; St < 3; ++St)
+          if (Bits & bit(Ref(R), Sign(S), Status(St)))
+            if (auto P = F(Ref(R), Sign(S), Status(St)))
+              Out.add(std::get<0>(*P), std::get<1>(*P), std::get<2>(*P));
     return Out;
   }
   bool operator==(const State &O) const { return Bits == O.Bits; }
@@ -106,6 +125,11 @@ struct RefFlow::Impl {
     std::vector<ObjectPath> Paths;
     const VarDecl *Result = nullptr;
     bool AskedForOne = false; // `get_user_pages_fast(addr, 1, ...)`: `n != 1` means none
+    bool FamilyOnly = false;  // the array is not this function's: no leak or double-release findings
+    // Conditions the acquisition sits under (`if (flags & USER_MAPPED) pin...`),
+    // as written, with their truth: the same test later takes the same branch.
+    std::vector<std::pair<std::string, bool>> Guards;
+    const VarDecl *StatusVar = nullptr; // the local that carries -E... codes
   };
 
   // Results of one run.
@@ -300,6 +324,32 @@ struct RefFlow::Impl {
     return nullptr;
   }
 
+  /// True if the enclosing iterator tests leave only non-user kinds at \p S
+  /// (`if (!iov_iter_is_kvec(iter)) unpin...; else put...;`): the put drops
+  /// references the function took itself (tee_shm's shm_get_kernel_pages()).
+  bool onlyNonUserKindsAt(const Stmt *S, const FunctionDecl *F) {
+    const BodyParents &BP = Parents.of(F);
+    IterKindSet Kinds = IterKindSet::all();
+    const Stmt *Cur = S;
+    for (const Stmt *P = BP.parent(Cur); P; Cur = P, P = BP.parent(P)) {
+      auto *If = dyn_cast<IfStmt>(P);
+      if (!If || Cur == If->getCond())
+        continue;
+      bool Truth = Cur == If->getThen();
+      const Expr *C = If->getCond()->IgnoreParenCasts();
+      while (auto *U = dyn_cast<UnaryOperator>(C)) {
+        if (U->getOpcode() != UO_LNot)
+          break;
+        Truth = !Truth;
+        C = U->getSubExpr()->IgnoreParenCasts();
+      }
+      if (auto *Call = dyn_cast<CallExpr>(C))
+        if (const IterGuardFn *G = Model.iterGuard(calleeName(Call)))
+          Kinds = Kinds & (Truth ? G->Kinds : ~G->Kinds);
+    }
+    return (Kinds & IterKindSet::userBacked()).empty();
+  }
+
   bool underWillPinTest(const Stmt *S, const FunctionDecl *F) {
     const BodyParents &BP = Parents.of(F);
     const Stmt *Cur = S;
@@ -423,7 +473,8 @@ struct RefFlow::Impl {
                     std::to_string(line(T.Call->getBeginLoc())) + " are released with " + RelName.str() + "()" +
                     Through + ": FOLL_GET references must be dropped with put_page() or release_pages(); "
                               "unpinning them underflows the pin count";
-      } else if (T.Family == ReleaseFamily::PinIfWillPin && RelFamily == ReleaseFamily::Ref) {
+      } else if (T.Family == ReleaseFamily::PinIfWillPin && RelFamily == ReleaseFamily::Ref &&
+                 !onlyNonUserKindsAt(Rel, T.F)) {
         Wrong = true;
         F.Message = "pages from " + T.Callee + "() at line " + std::to_string(line(T.Call->getBeginLoc())) +
                     " are released with " + RelName.str() + "()" + Through +
@@ -478,19 +529,22 @@ struct RefFlow::Impl {
     return !K.empty() && K.subsetOf(IterKindSet::userBacked());
   }
 
+  /// A function whose body this TU has: its own, or an inline one of a header.
   const FunctionDecl *definition(const CallExpr *C) {
     const FunctionDecl *F = directCallee(C);
     const FunctionDecl *Def = nullptr;
-    if (F && F->hasBody(Def) && Def && SM.isInMainFile(SM.getExpansionLoc(Def->getLocation())))
+    if (F && F->hasBody(Def) && Def &&
+        (SM.isInMainFile(SM.getExpansionLoc(Def->getLocation())) || Def->isInlined()))
       return Def;
     return nullptr;
   }
 
   State transfer(const Tracked &T, const Stmt *S, State In, Run &Out) {
     if (T.Call && S == T.Call) {
-      State N;
-      N.add(Held, T.Result ? Unknown : Detached);
-      return N;
+      Sign Fresh = T.Result ? Unknown : Detached;
+      return In.mapAll([&](Ref, Sign, Status St) -> std::optional<std::tuple<Ref, Sign, Status>> {
+        return std::make_tuple(Held, Fresh, St);
+      });
     }
     if (auto *C = dyn_cast<CallExpr>(S)) {
       llvm::StringRef Name = calleeName(C);
@@ -509,6 +563,11 @@ struct RefFlow::Impl {
         if (Model.getPages(Name) || Model.acquire(Name) || Model.isPageUser(Name) ||
             Model.containerGetter(Name) || Model.isPageView(Name))
           continue;
+        if (const FunctionDecl *Callee = directCallee(C); Callee && A < Callee->getNumParams()) {
+          QualType PT = Callee->getParamDecl(A)->getType();
+          if (const auto *Ptr = PT->getAs<PointerType>(); Ptr && Ptr->getPointeeType().isConstQualified())
+            continue; // page_to_nid(const struct page *): looks, does not keep
+        }
         if (const FunctionDecl *Def = definition(C)) {
           const FunctionSummary &Sum = summaryOf(Def);
           auto It = Sum.Params.find(A);
@@ -538,8 +597,21 @@ struct RefFlow::Impl {
     if (auto *B = dyn_cast<BinaryOperator>(S)) {
       if (B->getOpcode() != BO_Assign)
         return In;
+      if (T.StatusVar && refersTo(B->getLHS(), T.StatusVar))
+        return setStatus(In, B->getRHS(), T);
       if (T.Result && refersTo(B->getLHS(), T.Result) && B->getRHS()->IgnoreParenCasts() != T.Call)
         return In.map([](Ref R, Sign) -> std::optional<std::pair<Ref, Sign>> { return std::make_pair(R, Detached); });
+      // `pages = ERR_PTR(ret);` / `pages = NULL;`: the pointer no longer leads to the pages.
+      if (auto LP = objectPath(B->getLHS()); LP && !T.Paths.empty() && *LP == T.Paths.front() &&
+                                             isa<DeclRefExpr>(B->getLHS()->IgnoreParenImpCasts())) {
+        const Expr *R = B->getRHS()->IgnoreParenCasts();
+        auto *RC = dyn_cast<CallExpr>(R);
+        if (R->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull) ||
+            (RC && (calleeName(RC) == "ERR_PTR" || calleeName(RC) == "ERR_CAST")))
+          return In.map([](Ref Rf, Sign Sg) -> std::optional<std::pair<Ref, Sign>> {
+            return std::make_pair(Rf == Held ? Lost : Rf, Sg);
+          });
+      }
       if (tracked(T, B->getRHS())) {
         const Expr *L = B->getLHS()->IgnoreParenImpCasts();
         auto LP = objectPath(L);
@@ -552,6 +624,10 @@ struct RefFlow::Impl {
     }
     if (auto *DS = dyn_cast<DeclStmt>(S)) {
       for (const Decl *D : DS->decls())
+        if (auto *V = dyn_cast<VarDecl>(D); V && V->getInit() && T.StatusVar &&
+                                             V->getCanonicalDecl() == T.StatusVar->getCanonicalDecl())
+          return setStatus(In, V->getInit(), T);
+      for (const Decl *D : DS->decls())
         if (auto *V = dyn_cast<VarDecl>(D); V && V->getInit() && T.Result &&
                                              V->getCanonicalDecl() == T.Result->getCanonicalDecl() &&
                                              V->getInit()->IgnoreParenCasts() != T.Call)
@@ -562,6 +638,133 @@ struct RefFlow::Impl {
       if (R->getRetValue() && tracked(T, R->getRetValue()))
         return handOff(In, Out);
     return In;
+  }
+
+  /// `ret = -EFAULT;`, `ret = 0;`; a conditional operator's arms were
+  /// already accounted for on the CFG edges into the assignment.
+  State setStatus(const State &In, const Expr *Rhs, const Tracked &T) {
+    Rhs = Rhs->IgnoreParenCasts();
+    if (isa<ConditionalOperator>(Rhs))
+      return In;
+    Status New = statusOf(Rhs);
+    return In.mapAll([&](Ref R, Sign S, Status) -> std::optional<std::tuple<Ref, Sign, Status>> {
+      return std::make_tuple(R, S, New);
+    });
+  }
+  Status statusOf(const Expr *E) {
+    Expr::EvalResult V;
+    if (E->EvaluateAsInt(V, Ctx))
+      return V.Val.getInt() == 0 ? StZero : V.Val.getInt().isNegative() ? StNegative : StUnknown;
+    return StUnknown;
+  }
+
+  /// The statuses a condition on the status variable allows, and what it
+  /// says about an unknown one.
+  State refineStatus(const State &In, const Expr *Cond, bool Truth, const Tracked &T) {
+    if (!T.StatusVar)
+      return In;
+    Cond = Cond->IgnoreParenCasts();
+    if (auto *C = dyn_cast<CallExpr>(Cond); C && C->getBuiltinCallee() == Builtin::BI__builtin_expect &&
+                                            C->getNumArgs() >= 1)
+      return refineStatus(In, C->getArg(0), Truth, T);
+    if (auto *U = dyn_cast<UnaryOperator>(Cond); U && U->getOpcode() == UO_LNot)
+      return refineStatus(In, U->getSubExpr(), !Truth, T);
+    // Which of {zero, negative, positive} the edge allows.
+    bool Zero, Negative, Positive;
+    if (refersTo(Cond, T.StatusVar)) {
+      Zero = !Truth;
+      Negative = Positive = Truth;
+    } else if (auto *B = dyn_cast<BinaryOperator>(Cond); B && B->isComparisonOp() &&
+                                                       refersTo(B->getLHS(), T.StatusVar) && isZero(B->getRHS())) {
+      switch (B->getOpcode()) {
+      case BO_EQ: Zero = Truth; Negative = Positive = !Truth; break;
+      case BO_NE: Zero = !Truth; Negative = Positive = Truth; break;
+      case BO_LT: Negative = Truth; Zero = Positive = !Truth; break;
+      case BO_GE: Negative = !Truth; Zero = Positive = Truth; break;
+      case BO_GT: Positive = Truth; Zero = Negative = !Truth; break;
+      case BO_LE: Positive = !Truth; Zero = Negative = Truth; break;
+      default: return In;
+      }
+    } else {
+      return In;
+    }
+    return In.mapAll([&](Ref R, Sign S, Status St) -> std::optional<std::tuple<Ref, Sign, Status>> {
+      if ((St == StZero && !Zero) || (St == StNegative && !Negative))
+        return std::nullopt; // this path cannot take that edge
+      if (St == StUnknown && Zero && !Negative && !Positive)
+        St = StZero;
+      else if (St == StUnknown && Negative && !Zero && !Positive)
+        St = StNegative;
+      return std::make_tuple(R, S, St);
+    });
+  }
+
+  /// `ret = pret < 0 ? pret : -EFAULT;`: the status on each arm's edge.
+  State statusOnArm(const State &In, const Stmt *Term, unsigned Edge, const Tracked &T) {
+    auto *CO = dyn_cast_or_null<ConditionalOperator>(Term);
+    if (!CO || !T.StatusVar)
+      return In;
+    const BodyParents &BP = Parents.of(T.F);
+    const Stmt *P = BP.parent(CO);
+    while (P && (isa<ImplicitCastExpr>(P) || isa<ParenExpr>(P)))
+      P = BP.parent(P);
+    bool ToStatus = false;
+    if (auto *B = dyn_cast_or_null<BinaryOperator>(P); B && B->getOpcode() == BO_Assign)
+      ToStatus = refersTo(B->getLHS(), T.StatusVar);
+    if (auto *DS = dyn_cast_or_null<DeclStmt>(P))
+      ToStatus = DS->isSingleDecl() && DS->getSingleDecl()->getCanonicalDecl() == T.StatusVar->getCanonicalDecl();
+    if (!ToStatus)
+      return In;
+    const Expr *Arm = (Edge == 0 ? CO->getTrueExpr() : CO->getFalseExpr())->IgnoreParenCasts();
+    Status New = statusOf(Arm);
+    // `pret < 0 ? pret : ...`: the true arm is negative.
+    if (New == StUnknown && T.Result && refersTo(Arm, T.Result) && Edge == 0)
+      if (auto *B = dyn_cast<BinaryOperator>(CO->getCond()->IgnoreParenCasts());
+          B && B->getOpcode() == BO_LT && refersTo(B->getLHS(), T.Result) && isZero(B->getRHS()))
+        New = StNegative;
+    return In.mapAll([&](Ref R, Sign S, Status) -> std::optional<std::tuple<Ref, Sign, Status>> {
+      return std::make_tuple(R, S, New);
+    });
+  }
+
+  /// The local that carries error codes: assigned negative constants most often.
+  const VarDecl *statusVariable(const FunctionDecl *F, const VarDecl *Result) {
+    struct Assigns : RecursiveASTVisitor<Assigns> {
+      Impl *I;
+      std::map<const VarDecl *, unsigned> Count;
+      void note(const Expr *L, const Expr *R) {
+        auto *D = dyn_cast<DeclRefExpr>(L->IgnoreParenImpCasts());
+        auto *V = D ? dyn_cast<VarDecl>(D->getDecl()) : nullptr;
+        if (V && V->isLocalVarDecl() && V->getType()->isIntegerType() && negative(R))
+          ++Count[cast<VarDecl>(V->getCanonicalDecl())];
+      }
+      bool negative(const Expr *R) {
+        R = R->IgnoreParenCasts();
+        if (auto *CO = dyn_cast<ConditionalOperator>(R))
+          return negative(CO->getTrueExpr()) || negative(CO->getFalseExpr());
+        return I->statusOf(R) == StNegative;
+      }
+      bool VisitVarDecl(VarDecl *V) {
+        if (V->getInit() && V->isLocalVarDecl() && V->getType()->isIntegerType() && negative(V->getInit()))
+          ++Count[cast<VarDecl>(V->getCanonicalDecl())];
+        return true;
+      }
+      bool VisitBinaryOperator(BinaryOperator *B) {
+        if (B->getOpcode() == BO_Assign)
+          note(B->getLHS(), B->getRHS());
+        return true;
+      }
+    } A;
+    A.I = this;
+    A.TraverseStmt(F->getBody());
+    const VarDecl *Best = nullptr;
+    unsigned BestCount = 0;
+    for (auto &[V, N] : A.Count)
+      if (N > BestCount && (!Result || V != Result->getCanonicalDecl())) {
+        Best = V;
+        BestCount = N;
+      }
+    return Best;
   }
 
   State handOff(const State &In, Run &Out) {
@@ -655,7 +858,7 @@ struct RefFlow::Impl {
           NoReturn = Callee->isNoReturn();
       // Leaving the function with references held.
       auto CheckExit = [&](const State &Leaving, const Witness &W) {
-        if (NoReturn || !Leaving.has(Held))
+        if (NoReturn || (!Leaving.has(Held) && !Leaving.has(Lost)))
           return;
         Out.HeldAtExit = true;
         Out.HeldExitReturns.push_back(Ret ? Ret->getRetValue() : nullptr);
@@ -690,6 +893,8 @@ struct RefFlow::Impl {
         if (Cond && B->succ_size() == 2 && !isa_and_nonnull<SwitchStmt>(Term)) {
           bool Truth = I == 0;
           Next = refine(S, test(Cond, Truth, T));
+          Next = refineStatus(Next, Cond, Truth, T);
+          Next = statusOnArm(Next, Term, I, T);
           if (T.Family == ReleaseFamily::PinIfWillPin && !Truth && testsWillPin(Cond))
             Next = Next.map([](Ref R, Sign Sg) -> std::optional<std::pair<Ref, Sign>> {
               return std::make_pair(R == Held ? NotAcquired : R, Sg); // nothing was pinned
@@ -708,6 +913,11 @@ struct RefFlow::Impl {
                 if (R != Pending)
                   return std::make_pair(R, Sg);
                 return std::make_pair(*Null == Truth ? Held : HandedOff, Sg);
+              });
+          for (auto &[GuardText, GuardTruth] : T.Guards)
+            if (GuardTruth != Truth && text(Cond) == GuardText) // the other branch of the acquisition's own test
+              Next = Next.map([](Ref R, Sign Sg) -> std::optional<std::pair<Ref, Sign>> {
+                return std::make_pair(R == Held ? NotAcquired : R, Sg);
               });
           if (auto Null = nullTest(Cond, T); Null && *Null == Truth) // the array pointer is NULL here
             Next = Next.map([](Ref R, Sign Sg) -> std::optional<std::pair<Ref, Sign>> {
@@ -730,7 +940,7 @@ struct RefFlow::Impl {
           continue;
         }
         auto &Slot = In[Succ->getBlockID()];
-        State Joined = Slot ? State{uint32_t(Slot->Bits | Next.Bits)} : Next;
+        State Joined = Slot ? State{Slot->Bits | Next.Bits} : Next;
         if (!Slot || !(Joined == *Slot)) {
           bool HadHeld = Slot && Slot->has(Held);
           Slot = Joined;
@@ -904,15 +1114,12 @@ struct RefFlow::Impl {
       auto Path = objectPath(PagesArg);
       if (!Path)
         continue;
-      // The pages belong to the caller (out-parameter) or to a struct: the
-      // acquisition hands them over at once.
-      if (isa<ParmVarDecl>(Path->Root) || !Path->Suffix.empty())
-        continue;
-      if (auto *V = dyn_cast<VarDecl>(Path->Root); V && V->hasGlobalStorage())
-        continue;
-      // `struct page **pages = dio->pages;`: the array is someone else's.
-      if (pointsIntoForeignStorage(*Path, F))
-        continue;
+      // The pages belong to the caller (out-parameter), a struct or a global:
+      // whether they must be released here is the owner's business, so only
+      // the family of the releases this function does make is checked.
+      auto *GV = dyn_cast<VarDecl>(Path->Root);
+      T.FamilyOnly = isa<ParmVarDecl>(Path->Root) || !Path->Suffix.empty() || (GV && GV->hasGlobalStorage()) ||
+                     pointsIntoForeignStorage(*Path, F);
       T.Paths.push_back(*Path);
       // `struct page *page, **pages = &page;` or `**ppages = pages;`: the
       // pages land in the local storage the pointer points to.
@@ -921,6 +1128,14 @@ struct RefFlow::Impl {
           T.Paths.push_back(*From);
       addAliases(T);
       T.Result = resultVar(Call, F);
+      T.StatusVar = statusVariable(F, T.Result);
+      {
+        const BodyParents &BP = Parents.of(F);
+        const Stmt *Cur = Call;
+        for (const Stmt *P = BP.parent(Cur); P; Cur = P, P = BP.parent(P))
+          if (auto *If = dyn_cast<IfStmt>(P); If && Cur != If->getCond())
+            T.Guards.push_back({text(If->getCond()), Cur == If->getThen()});
+      }
       // iov_iter_extract_pages() takes nothing from a non-user iterator.
       if (T.Family == ReleaseFamily::PinIfWillPin && (extractKinds(T) & IterKindSet::userBacked()).empty())
         continue;
@@ -928,7 +1143,8 @@ struct RefFlow::Impl {
       Entry.add(NotAcquired, Detached);
       Run R = run(T, Entry);
       for (RefFinding &Fd : R.Findings)
-        All.push_back(std::move(Fd));
+        if (!T.FamilyOnly || Fd.Kind == RefFindingKind::WrongFamily || Fd.Kind == RefFindingKind::ExtractUnconditional)
+          All.push_back(std::move(Fd));
     }
     return All;
   }

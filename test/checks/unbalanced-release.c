@@ -207,3 +207,54 @@ int warned(unsigned long addr, int nr) {
   unpin_user_pages(pages, n);
   return 0;
 }
+
+// --- io_uring's io_pin_pages() shape: a status variable (`ret`) set on every
+// path, a conditional operator, and the array pointer replaced by ERR_PTR().
+void *kvmalloc_array(size_t n, size_t s, gfp_t f);
+void *ERR_PTR(long e);
+struct page **pin_pages_ok(unsigned long ubuf, int nr_pages) {
+  struct page **pages;
+  int ret = -ENOMEM, pret;
+  pages = kvmalloc_array(nr_pages, sizeof(struct page *), GFP_KERNEL);
+  if (!pages)
+    goto done;
+  ret = 0;
+  pret = pin_user_pages(ubuf, nr_pages, FOLL_WRITE, pages, NULL);
+  if (pret == nr_pages)
+    ret = 0;
+  else
+    ret = pret < 0 ? pret : -EFAULT;
+  if (ret) {
+    if (pret > 0)
+      unpin_user_pages(pages, pret);
+    goto done;
+  }
+  ret = 0;
+done:
+  if (ret < 0) {
+    kvfree(pages);
+    pages = ERR_PTR(ret);
+  }
+  return pages;
+}
+struct page **pin_pages_leak(unsigned long ubuf, int nr_pages) {
+  struct page **pages;
+  int ret = -ENOMEM, pret;
+  pages = kvmalloc_array(nr_pages, sizeof(struct page *), GFP_KERNEL);
+  if (!pages)
+    goto done;
+  pret = pin_user_pages(ubuf, nr_pages, FOLL_WRITE, pages, NULL);
+  if (pret == nr_pages)
+    ret = 0;
+  else
+    ret = pret < 0 ? pret : -EFAULT;
+  if (ret)
+    goto done;
+done:
+  if (ret < 0) {
+    kvfree(pages);
+    pages = ERR_PTR(ret);
+  }
+  return pages;
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: pages acquired by pin_user_pages() at line [[@LINE-13]] are neither released nor handed off on the path that returns here [pageref-unbalanced-release]
+}
