@@ -116,6 +116,43 @@ const BodyParents &ParentCache::of(const FunctionDecl *F) {
   return *Slot;
 }
 
+namespace {
+struct BodyScan : RecursiveASTVisitor<BodyScan> {
+  std::vector<const CallExpr *> Calls;
+  std::vector<const BinaryOperator *> Assigns;
+  std::vector<std::pair<const VarDecl *, const Expr *>> LocalStores;
+  bool VisitCallExpr(CallExpr *C) {
+    Calls.push_back(C);
+    return true;
+  }
+  bool VisitVarDecl(VarDecl *V) {
+    if (V->hasInit() && V->isLocalVarDecl())
+      LocalStores.push_back({V, V->getInit()});
+    return true;
+  }
+  bool VisitBinaryOperator(BinaryOperator *B) {
+    if (B->getOpcode() != BO_Assign)
+      return true;
+    Assigns.push_back(B);
+    if (auto *D = dyn_cast<DeclRefExpr>(B->getLHS()->IgnoreParenImpCasts()))
+      if (auto *V = dyn_cast<VarDecl>(D->getDecl()); V && V->isLocalVarDecl())
+        LocalStores.push_back({V, B->getRHS()});
+    return true;
+  }
+};
+BodyScan scan(const Stmt *Body) {
+  BodyScan S;
+  S.TraverseStmt(const_cast<Stmt *>(Body));
+  return S;
+}
+} // namespace
+
+std::vector<const CallExpr *> callsIn(const Stmt *Body) { return scan(Body).Calls; }
+std::vector<const BinaryOperator *> assignmentsIn(const Stmt *Body) { return scan(Body).Assigns; }
+std::vector<std::pair<const VarDecl *, const Expr *>> localStoresIn(const Stmt *Body) {
+  return scan(Body).LocalStores;
+}
+
 const FunctionDecl *directCallee(const CallExpr *C) {
   if (const FunctionDecl *F = C->getDirectCallee())
     return F;

@@ -18,20 +18,6 @@ namespace pageref {
 
 namespace {
 
-struct Calls : RecursiveASTVisitor<Calls> {
-  std::vector<const CallExpr *> All;
-  std::vector<const BinaryOperator *> Assigns;
-  bool VisitCallExpr(CallExpr *C) {
-    All.push_back(C);
-    return true;
-  }
-  bool VisitBinaryOperator(BinaryOperator *B) {
-    if (B->getOpcode() == BO_Assign)
-      Assigns.push_back(B);
-    return true;
-  }
-};
-
 bool isKiocbPointer(QualType T) {
   const auto *P = T->getAs<PointerType>();
   const auto *R = P ? P->getPointeeType()->getAs<RecordType>() : nullptr;
@@ -71,8 +57,10 @@ std::vector<AsyncBvecFinding> AsyncBvecAnalyzer::analyze(const FunctionDecl *F) 
   const SourceManager &SM = Ctx.getSourceManager();
   auto Line = [&](SourceLocation L) { return std::to_string(lineOf(L, SM)); };
   auto Text = [&](const Expr *E) { return exprText(E, Ctx, 60); };
-  Calls C;
-  C.TraverseStmt(F->getBody());
+  struct {
+    std::vector<const CallExpr *> All;
+    std::vector<const BinaryOperator *> Assigns;
+  } C{callsIn(F->getBody()), assignmentsIn(F->getBody())};
 
   for (const CallExpr *Bv : C.All) {
     const IterConstructorFn *Ctor = Model.iterConstructor(calleeName(Bv));

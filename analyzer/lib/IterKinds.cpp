@@ -213,17 +213,6 @@ IterKindSet CallerClassifier::Impl::narrowAt(const Stmt *Use, const FunctionDecl
   return R;
 }
 
-namespace {
-struct AssignmentCollector : RecursiveASTVisitor<AssignmentCollector> {
-  std::vector<std::pair<const Expr *, const Expr *>> All;
-  bool VisitBinaryOperator(BinaryOperator *B) {
-    if (B->getOpcode() == BO_Assign)
-      All.push_back({B->getLHS(), B->getRHS()});
-    return true;
-  }
-};
-} // namespace
-
 std::vector<std::pair<const Expr *, const Expr *>> CallerClassifier::Impl::assignmentsTo(const ObjectPath &P,
                                                                                         const FunctionDecl *F) {
   std::vector<std::pair<const Expr *, const Expr *>> R;
@@ -233,12 +222,10 @@ std::vector<std::pair<const Expr *, const Expr *>> CallerClassifier::Impl::assig
     if (auto *V = dyn_cast<VarDecl>(P.Root))
       if (!isa<ParmVarDecl>(V) && V->hasInit() && !isa<InitListExpr>(V->getInit()->IgnoreParenImpCasts()))
         R.push_back({nullptr, V->getInit()});
-  AssignmentCollector C;
-  C.TraverseStmt(F->getBody());
-  for (auto &[L, Rhs] : C.All) {
-    auto LP = objectPath(L);
+  for (const BinaryOperator *B : assignmentsIn(F->getBody())) {
+    auto LP = objectPath(B->getLHS());
     if (LP && *LP == P)
-      R.push_back({L, Rhs});
+      R.push_back({B->getLHS(), B->getRHS()});
   }
   return R;
 }
@@ -326,15 +313,7 @@ IterKindsResult CallerClassifier::Impl::kindsOfPathUncached(const ObjectPath &It
   // 2b. Built by a helper of this TU that gets the iterator's address:
   // iov_kunit_load_kvec(test, &iter, ...) calls iov_iter_kvec() on it.
   if (!Found && It.Suffix.empty() && !isa<ParmVarDecl>(It.Root) && F->getBody()) {
-    struct Calls : RecursiveASTVisitor<Calls> {
-      std::vector<const CallExpr *> All;
-      bool VisitCallExpr(CallExpr *C) {
-        All.push_back(C);
-        return true;
-      }
-    } C;
-    C.TraverseStmt(F->getBody());
-    for (const CallExpr *Call : C.All) {
+    for (const CallExpr *Call : callsIn(F->getBody())) {
       const FunctionDecl *Callee = directCallee(Call);
       const FunctionDecl *Def = nullptr;
       if (!Callee || !Callee->hasBody(Def) || !Def || Model.iterConstructor(Callee->getName()) ||

@@ -259,15 +259,7 @@ struct PageTracker {
       return P == Cont || (P.LastField && Cont.LastField &&
                            P.LastField->getCanonicalDecl() == Cont.LastField->getCanonicalDecl());
     };
-    struct Calls : RecursiveASTVisitor<Calls> {
-      std::vector<const CallExpr *> All;
-      bool VisitCallExpr(CallExpr *C) {
-        All.push_back(C);
-        return true;
-      }
-    } C;
-    C.TraverseStmt(F->getBody());
-    for (const CallExpr *Call : C.All) {
+    for (const CallExpr *Call : callsIn(F->getBody())) {
       llvm::StringRef Name = calleeName(Call);
       if (const ReleaseFn *Rel = I.Model.release(Name)) {
         if (Rel->Arg >= Call->getNumArgs())
@@ -300,16 +292,7 @@ struct PageTracker {
           trackContainer(*P, F, Depth, Route);
     // The container copied elsewhere: `bvecs[n] = bv;`, `ctx->bv = bv;`
     {
-      struct Copies : RecursiveASTVisitor<Copies> {
-        std::vector<const BinaryOperator *> All;
-        bool VisitBinaryOperator(BinaryOperator *B) {
-          if (B->getOpcode() == BO_Assign)
-            All.push_back(B);
-          return true;
-        }
-      } Cp;
-      Cp.TraverseStmt(F->getBody());
-      for (const BinaryOperator *B : Cp.All) {
+      for (const BinaryOperator *B : assignmentsIn(F->getBody())) {
         auto From = objectPath(B->getRHS());
         auto To = objectPath(B->getLHS());
         if (From && To && *From == Cont && *To != Cont)
@@ -371,25 +354,10 @@ struct PageTracker {
 
   /// Locals that take a page out of the tracked array: `page = pages[i]`.
   void addAliases(std::vector<ObjectPath> &Paths, const FunctionDecl *F) {
-    struct Collector : RecursiveASTVisitor<Collector> {
-      std::vector<std::pair<const ValueDecl *, const Expr *>> Pairs;
-      bool VisitVarDecl(VarDecl *V) {
-        if (V->hasInit() && !isa<ParmVarDecl>(V))
-          Pairs.push_back({V, V->getInit()});
-        return true;
-      }
-      bool VisitBinaryOperator(BinaryOperator *B) {
-        if (B->getOpcode() == BO_Assign)
-          if (auto *D = dyn_cast<DeclRefExpr>(B->getLHS()->IgnoreParenImpCasts()))
-            if (auto *V = dyn_cast<VarDecl>(D->getDecl()); V && V->isLocalVarDecl())
-              Pairs.push_back({V, B->getRHS()});
-        return true;
-      }
-    } C;
-    C.TraverseStmt(F->getBody());
+    auto Stores = localStoresIn(F->getBody());
     for (unsigned Round = 0; Round < 3; ++Round) {
       bool Changed = false;
-      for (auto &[V, Init] : C.Pairs) {
+      for (auto &[V, Init] : Stores) {
         auto P = objectPath(stripViews(Init));
         if (!P || !llvm::is_contained(Paths, *P))
           continue;

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include <deque>
+#include <functional>
 #include <tuple>
 #include <set>
 
@@ -165,24 +166,9 @@ struct RefFlow::Impl {
 
   /// Local pointers that take pages out of the array: `page = pages[i]`.
   void addAliases(Tracked &T) {
-    struct Pairs : RecursiveASTVisitor<Pairs> {
-      std::vector<std::pair<const VarDecl *, const Expr *>> All;
-      bool VisitVarDecl(VarDecl *V) {
-        if (V->hasInit() && V->isLocalVarDecl())
-          All.push_back({V, V->getInit()});
-        return true;
-      }
-      bool VisitBinaryOperator(BinaryOperator *B) {
-        if (B->getOpcode() == BO_Assign)
-          if (auto *D = dyn_cast<DeclRefExpr>(B->getLHS()->IgnoreParenImpCasts()))
-            if (auto *V = dyn_cast<VarDecl>(D->getDecl()); V && V->isLocalVarDecl())
-              All.push_back({V, B->getRHS()});
-        return true;
-      }
-    } C;
-    C.TraverseStmt(T.F->getBody());
+    auto Stores = localStoresIn(T.F->getBody());
     for (unsigned Round = 0; Round < 3; ++Round)
-      for (auto &[V, Init] : C.All) {
+      for (auto &[V, Init] : Stores) {
         if (!isPageCarrying(V->getType()) || !tracked(T, Init))
           continue;
         ObjectPath A;
@@ -729,37 +715,19 @@ struct RefFlow::Impl {
 
   /// The local that carries error codes: assigned negative constants most often.
   const VarDecl *statusVariable(const FunctionDecl *F, const VarDecl *Result) {
-    struct Assigns : RecursiveASTVisitor<Assigns> {
-      Impl *I;
-      std::map<const VarDecl *, unsigned> Count;
-      void note(const Expr *L, const Expr *R) {
-        auto *D = dyn_cast<DeclRefExpr>(L->IgnoreParenImpCasts());
-        auto *V = D ? dyn_cast<VarDecl>(D->getDecl()) : nullptr;
-        if (V && V->isLocalVarDecl() && V->getType()->isIntegerType() && negative(R))
-          ++Count[cast<VarDecl>(V->getCanonicalDecl())];
-      }
-      bool negative(const Expr *R) {
-        R = R->IgnoreParenCasts();
-        if (auto *CO = dyn_cast<ConditionalOperator>(R))
-          return negative(CO->getTrueExpr()) || negative(CO->getFalseExpr());
-        return I->statusOf(R) == StNegative;
-      }
-      bool VisitVarDecl(VarDecl *V) {
-        if (V->getInit() && V->isLocalVarDecl() && V->getType()->isIntegerType() && negative(V->getInit()))
-          ++Count[cast<VarDecl>(V->getCanonicalDecl())];
-        return true;
-      }
-      bool VisitBinaryOperator(BinaryOperator *B) {
-        if (B->getOpcode() == BO_Assign)
-          note(B->getLHS(), B->getRHS());
-        return true;
-      }
-    } A;
-    A.I = this;
-    A.TraverseStmt(F->getBody());
+    std::function<bool(const Expr *)> Negative = [&](const Expr *R) {
+      R = R->IgnoreParenCasts();
+      if (auto *CO = dyn_cast<ConditionalOperator>(R))
+        return Negative(CO->getTrueExpr()) || Negative(CO->getFalseExpr());
+      return statusOf(R) == StNegative;
+    };
+    std::map<const VarDecl *, unsigned> Count;
+    for (auto &[V, Value] : localStoresIn(F->getBody()))
+      if (V->getType()->isIntegerType() && Negative(Value))
+        ++Count[cast<VarDecl>(V->getCanonicalDecl())];
     const VarDecl *Best = nullptr;
     unsigned BestCount = 0;
-    for (auto &[V, N] : A.Count)
+    for (auto &[V, N] : Count)
       if (N > BestCount && (!Result || V != Result->getCanonicalDecl())) {
         Best = V;
         BestCount = N;
@@ -780,25 +748,11 @@ struct RefFlow::Impl {
   /// zero-trip case is a zero count).
   std::set<const Stmt *> disposingLoops(const Tracked &T) {
     std::set<const Stmt *> Loops;
-    struct Uses : RecursiveASTVisitor<Uses> {
-      std::vector<const CallExpr *> Calls;
-      std::vector<const BinaryOperator *> Stores;
-      bool VisitCallExpr(CallExpr *C) {
-        Calls.push_back(C);
-        return true;
-      }
-      bool VisitBinaryOperator(BinaryOperator *B) {
-        if (B->getOpcode() == BO_Assign && isa<MemberExpr>(B->getLHS()->IgnoreParenImpCasts()))
-          Stores.push_back(B);
-        return true;
-      }
-    } U;
-    U.TraverseStmt(T.F->getBody());
     auto Add = [&](const Stmt *S) {
       if (const Stmt *L = enclosingLoop(S, T.F))
         Loops.insert(L);
     };
-    for (const CallExpr *Call : U.Calls) {
+    for (const CallExpr *Call : callsIn(T.F->getBody())) {
       llvm::StringRef Name = calleeName(Call);
       if (const ReleaseFn *Rel = Model.release(Name)) {
         if (Rel->Arg < Call->getNumArgs() && tracked(T, Call->getArg(Rel->Arg)))
@@ -808,8 +762,8 @@ struct RefFlow::Impl {
           Add(Call);
       }
     }
-    for (const BinaryOperator *B : U.Stores)
-      if (tracked(T, B->getRHS()))
+    for (const BinaryOperator *B : assignmentsIn(T.F->getBody()))
+      if (isa<MemberExpr>(B->getLHS()->IgnoreParenImpCasts()) && tracked(T, B->getRHS()))
         Add(B);
     return Loops;
   }
@@ -1045,20 +999,9 @@ struct RefFlow::Impl {
       return Sources;
     if (V->getInit())
       Sources.push_back(V->getInit());
-    struct Assigns : RecursiveASTVisitor<Assigns> {
-      const VarDecl *V;
-      std::vector<const Expr *> *Out;
-      bool VisitBinaryOperator(BinaryOperator *B) {
-        if (B->getOpcode() == BO_Assign)
-          if (auto *D = dyn_cast<DeclRefExpr>(B->getLHS()->IgnoreParenImpCasts()))
-            if (D->getDecl()->getCanonicalDecl() == V->getCanonicalDecl())
-              Out->push_back(B->getRHS());
-        return true;
-      }
-    } A;
-    A.V = V;
-    A.Out = &Sources;
-    A.TraverseStmt(F->getBody());
+    for (auto &[Var, Value] : localStoresIn(F->getBody()))
+      if (Var->getCanonicalDecl() == V->getCanonicalDecl() && Value != V->getInit())
+        Sources.push_back(Value);
     return Sources;
   }
 
@@ -1076,15 +1019,7 @@ struct RefFlow::Impl {
     std::vector<RefFinding> All;
     if (!F->getBody())
       return All;
-    struct Calls : RecursiveASTVisitor<Calls> {
-      std::vector<const CallExpr *> All;
-      bool VisitCallExpr(CallExpr *C) {
-        All.push_back(C);
-        return true;
-      }
-    } C;
-    C.TraverseStmt(F->getBody());
-    for (const CallExpr *Call : C.All) {
+    for (const CallExpr *Call : callsIn(F->getBody())) {
       llvm::StringRef Name = calleeName(Call);
       Tracked T;
       T.F = F;

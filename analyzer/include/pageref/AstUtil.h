@@ -10,6 +10,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace pageref {
 
@@ -73,6 +75,13 @@ unsigned lineOf(clang::SourceLocation Loc, const clang::SourceManager &SM);
 /// True if \p S always leaves the enclosing statement list: return, goto,
 /// break, continue, a call to a noreturn function, or a block ending in one.
 bool alwaysExits(const clang::Stmt *S);
+
+/// Every call in \p Body, in source order.
+std::vector<const clang::CallExpr *> callsIn(const clang::Stmt *Body);
+/// Every plain assignment `lhs = rhs` in \p Body.
+std::vector<const clang::BinaryOperator *> assignmentsIn(const clang::Stmt *Body);
+/// Every store into a local variable: initialisers and `v = rhs`.
+std::vector<std::pair<const clang::VarDecl *, const clang::Expr *>> localStoresIn(const clang::Stmt *Body);
 
 /// Strips parentheses, implicit and explicit casts, `&`, `*`, array
 /// subscripts and `+ offset` to the object an argument refers to.
