@@ -171,6 +171,7 @@ std::optional<std::string> ApiModel::mergeJson(llvm::StringRef Text, llvm::Strin
       "schema", "version", "comment", "get_pages", "iter_constructors", "iter_guards", "iter_type_getters",
       "iter_flag_fields", "iterator_ops", "acquire", "release", "sinks", "container_getters", "container_fields",
       "page_views", "page_users", "owner_records", "owner_notes", "conditional_release_markers",
+      "completion_fields", "wait_functions",
       "ref_dropping_owners"};
   for (auto &Item : Doc.items())
     if (llvm::none_of(Known, [&](const char *K) { return Item.key() == K; }))
@@ -295,7 +296,8 @@ std::optional<std::string> ApiModel::mergeJson(llvm::StringRef Text, llvm::Strin
   if (!StringList("iter_type_getters", New.TypeGetters) || !StringList("iterator_ops", New.IteratorOps) ||
       !StringList("ref_dropping_owners", New.RefDroppingOwners) ||
       !StringList("page_views", New.PageViews) || !StringList("page_users", New.PageUsers) ||
-      !StringList("container_fields", New.ContainerFields))
+      !StringList("container_fields", New.ContainerFields) ||
+      !StringList("completion_fields", New.CompletionFields) || !StringList("wait_functions", New.WaitFunctions))
     return R.Error;
   if (auto It = Doc.find("conditional_release_markers"); It != Doc.end()) {
     llvm::StringMap<bool> Markers;

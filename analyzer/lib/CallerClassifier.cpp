@@ -43,8 +43,10 @@ CallerFacts CallerClassifier::classify(const CallExpr *Call, const GetPagesFn &G
     Out.Iter.Kinds = IterKindSet::all();
   }
   Out.Iter.Kinds = Out.Iter.Kinds & P->Universe;
-  if (F)
+  if (F) {
     P->followPages(Call, Get, F, Out);
+    P->findAsyncOwner(F, Out);
+  }
   P->decideVerdict(Get, Out);
   // The same evidence can be reached along two routes; say it once.
   for (auto *List : {&Out.Iter.Why, &Out.Iter.Stops, &Out.FlowStops}) {

@@ -52,6 +52,9 @@ struct CallerClassifier::Impl {
   void followPages(const clang::CallExpr *Call, const GetPagesFn &Get, const clang::FunctionDecl *F,
                    CallerFacts &Out);
   const clang::VarDecl *resultVariable(const clang::CallExpr *Call, const clang::FunctionDecl *F);
+  /// Who drops the references in the end: an async completion? And does the
+  /// submitting path wait for it?
+  void findAsyncOwner(const clang::FunctionDecl *F, CallerFacts &Out);
   void decideVerdict(const GetPagesFn &Get, CallerFacts &Out);
 
   std::string text(const clang::Expr *E, unsigned Max = 60) { return exprText(E, Ctx, Max); }

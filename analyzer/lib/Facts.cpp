@@ -45,6 +45,10 @@ std::string CallerFacts::summary() const {
     }
     S += llvm::join(Fns, ", ");
   }
+  if (Async)
+    S += "; references owned by async completion " + Async->Completion + "() (" + Async->Via + "), " +
+         (Async->Unwaited ? std::string("not waited for on the submitting path")
+                          : "waited for by " + Async->Wait);
   S += "; verdict " + verdictName(Result).str() + ": " + Reason;
   return S;
 }
@@ -100,6 +104,18 @@ json toJson(const CallerFacts &F, const clang::SourceManager &SM) {
   }
   J["releases"] = Rels;
   J["flow_stops"] = evidence(F.FlowStops, SM);
+  if (F.Async) {
+    json A = where(F.Async->WiredAt, SM);
+    A["completion"] = F.Async->Completion;
+    A["via"] = F.Async->Via;
+    A["wait"] = F.Async->Wait;
+    if (!F.Async->Wait.empty())
+      A["wait_line"] = where(F.Async->WaitAt, SM)["line"];
+    A["unwaited"] = F.Async->Unwaited;
+    J["async"] = A;
+  } else {
+    J["async"] = nullptr;
+  }
   J["verdict"] = verdictName(F.Result);
   J["reason"] = F.Reason;
   return J;

@@ -647,6 +647,69 @@ void CallerClassifier::Impl::followPages(const CallExpr *Call, const GetPagesFn 
     Out.FlowStops.push_back({Call->getBeginLoc(), "pages passed to " + U + "(), not defined in this translation unit"});
 }
 
+void CallerClassifier::Impl::findAsyncOwner(const FunctionDecl *F, CallerFacts &Out) {
+  auto Definition = [&](llvm::StringRef Name) -> const FunctionDecl * {
+    for (const FunctionDecl *D : Index.definitions())
+      if (D->getName() == Name)
+        return D;
+    return nullptr;
+  };
+  // How a function is wired as a callback: a completion field, or a
+  // function pointer handed to another call (kref_put(), an allocator).
+  auto Wiring = [&](const FunctionDecl *D) -> std::optional<std::pair<std::string, SourceLocation>> {
+    for (const AddressUse &U : Index.addressUses(D)) {
+      if (!U.Field.empty() && Model.isCompletionField(U.Field))
+        return std::make_pair(U.Field, U.Ref->getBeginLoc());
+      if (U.Field.empty() && U.InFunction)
+        return std::make_pair("callback passed in " + fnName(U.InFunction) + "()", U.Ref->getBeginLoc());
+    }
+    return std::nullopt;
+  };
+  for (const PageRelease &R : Out.Releases) {
+    if (R.InFunction == Out.Function)
+      continue;
+    const FunctionDecl *D = Definition(R.InFunction);
+    if (!D)
+      continue;
+    // The releasing function itself, or one caller up.
+    std::vector<const FunctionDecl *> Candidates{D};
+    for (const CallSite &CS : Index.callersOf(D))
+      if (CS.Caller && !llvm::is_contained(Candidates, CS.Caller))
+        Candidates.push_back(CS.Caller);
+    for (const FunctionDecl *C : Candidates)
+      if (auto W = Wiring(C)) {
+        AsyncOwnership A;
+        A.Completion = fnName(C);
+        A.Via = W->first;
+        A.WiredAt = W->second;
+        Out.Async = A;
+        break;
+      }
+    if (Out.Async)
+      break;
+  }
+  if (!Out.Async)
+    return;
+  // A wait on the submitting path: in the acquiring function or a caller.
+  std::vector<const FunctionDecl *> Path{F};
+  for (unsigned Level = 0; Level < 2; ++Level) {
+    size_t N = Path.size();
+    for (size_t I = 0; I < N; ++I)
+      for (const CallSite &CS : Index.callersOf(Path[I]))
+        if (CS.Caller && !llvm::is_contained(Path, CS.Caller))
+          Path.push_back(CS.Caller);
+  }
+  for (const FunctionDecl *P : Path)
+    for (const CallExpr *C : callsIn(P->getBody()))
+      if (Model.isWaitFunction(calleeName(C))) {
+        Out.Async->Wait = calleeName(C).str() + "() in " + fnName(P) + "() at line " +
+                          std::to_string(lineOf(C->getBeginLoc(), SM));
+        Out.Async->WaitAt = C->getBeginLoc();
+        return;
+      }
+  Out.Async->Unwaited = true;
+}
+
 static std::string at(const SourceManager &SM, SourceLocation L) {
   return "line " + std::to_string(lineOf(L, SM));
 }

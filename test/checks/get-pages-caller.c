@@ -194,3 +194,23 @@ ssize_t from_helper(struct kvec *kv) {
   return iov_iter_extract_pages(&iter, &pp, PAGE_SIZE, 1, 0, &off);
   // CHECK-MESSAGES: :[[@LINE-1]]:10: warning: iov_iter_extract_pages() in from_helper(): iterator kinds KVEC; {{.*}}verdict already-conditional: only KVEC iterators reach it: iov_iter_extract_pages() takes no references for them and none are released
 }
+
+// --- Viro's third rule: references dropped by an async completion that the
+// submitting path does not wait for are classified (not warned about).
+struct dio_req { struct kiocb *iocb; struct page *pages[4]; int n; };
+static void dio_req_complete(struct kiocb *iocb, long ret) {
+  struct dio_req *r = iocb->private;
+  for (int i = 0; i < r->n; i++)
+    put_page(r->pages[i]);
+}
+void submit_dio(struct dio_req *r);
+ssize_t start_dio(struct dio_req *r, struct iov_iter *iter) {
+  size_t off;
+  ssize_t n = iov_iter_get_pages2(iter, r->pages, 4 * PAGE_SIZE, 4, &off);
+  // CHECK-MESSAGES: :[[@LINE-1]]:15: warning: iov_iter_get_pages2() in start_dio(): {{.*}}; references owned by async completion dio_req_complete() (ki_complete), not waited for on the submitting path; verdict {{.*}}
+  if (n <= 0)
+    return n;
+  r->iocb->ki_complete = dio_req_complete;
+  submit_dio(r);
+  return -EIOCBQUEUED;
+}

@@ -101,6 +101,10 @@ public:
   const ContainerGetterFn *containerGetter(llvm::StringRef Name) const;
   /// Functions that return (a view of) the same page: compound_head(), page_folio().
   bool isPageView(llvm::StringRef Name) const { return PageViews.count(Name); }
+  /// Fields that hold a completion callback (ki_complete, bi_end_io, ...).
+  bool isCompletionField(llvm::StringRef Name) const { return CompletionFields.count(Name); }
+  /// Functions that wait for outstanding I/O (wait_for_completion*, ...).
+  bool isWaitFunction(llvm::StringRef Name) const { return WaitFunctions.count(Name); }
   /// Fields that hold a page inside a container (bio_vec::bv_page).
   bool isContainerField(llvm::StringRef Name) const { return ContainerFields.count(Name); }
   /// Functions that use a page (or free the array holding it) without keeping it.
@@ -141,6 +145,8 @@ private:
   llvm::StringMap<bool> PageViews;
   llvm::StringMap<bool> PageUsers;
   llvm::StringMap<bool> ContainerFields;
+  llvm::StringMap<bool> CompletionFields;
+  llvm::StringMap<bool> WaitFunctions;
   llvm::StringMap<bool> TypeGetters;
   llvm::StringMap<IterKindSet> FlagFields;
   llvm::StringMap<bool> IteratorOps;

@@ -11,6 +11,7 @@
 #include "clang/Basic/SourceManager.h"
 
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,17 @@ struct IterKindsResult {
   std::vector<Evidence> Stops; // where following the iterator stopped, and why
 };
 
+/// Viro's third rule: do the references end up owned by an async
+/// completion, and does the submitting path wait for it?
+struct AsyncOwnership {
+  std::string Completion;  // the callback that drops them, e.g. cifs_uncached_readdata_release
+  std::string Via;         // how it is wired: "ki_complete", "bi_end_io", "callback argument of f()"
+  clang::SourceLocation WiredAt;
+  std::string Wait;        // the wait on the submitting path, empty if none found
+  clang::SourceLocation WaitAt;
+  bool Unwaited = false;   // "report success while the I/O still holds references nobody waits for"
+};
+
 struct CallerFacts {
   const clang::CallExpr *Call = nullptr;
   std::string Function; // enclosing function
@@ -65,6 +77,7 @@ struct CallerFacts {
   std::vector<PageSink> Sinks;
   std::vector<PageRelease> Releases;
   std::vector<Evidence> FlowStops; // where following the pages stopped
+  std::optional<AsyncOwnership> Async;
   Verdict Result = Verdict::Unknown;
   std::string Reason;
 
