@@ -7,6 +7,12 @@ using namespace clang::ast_matchers;
 
 namespace pageref {
 
+void AsyncBvecDropCheck::storeOptions(tidy::ClangTidyOptions::OptionMap &Opts) {
+  PagerefCheckBase::storeOptions(Opts);
+  // The string forms: the bool overloads are templates clang-tidy-19 does not export.
+  Options.store(Opts, "ReportSubmissions", ReportSubmissions ? "true" : "false");
+}
+
 void AsyncBvecDropCheck::registerMatchers(MatchFinder *Finder) {
   std::vector<llvm::StringRef> Names;
   for (auto &E : model().iterConstructors())
@@ -24,10 +30,14 @@ void AsyncBvecDropCheck::check(const MatchFinder::MatchResult &Result) {
     Index = std::make_unique<TuIndex>(*Result.Context);
     Analyzer = std::make_unique<AsyncBvecAnalyzer>(*Result.Context, model(), *Index);
   }
+  size_t Seen = Analyzer->submissions().size();
   for (const AsyncBvecFinding &Finding : Analyzer->analyze(F)) {
     diag(Finding.Loc, "%0") << Finding.Message;
     emitNotes(Finding.Notes);
   }
+  if (ReportSubmissions)
+    for (size_t I = Seen; I < Analyzer->submissions().size(); ++I)
+      diag(Analyzer->submissions()[I].Loc, "%0", DiagnosticIDs::Remark) << Analyzer->submissions()[I].Message;
 }
 
 void AsyncBvecDropCheck::onEndOfTranslationUnit() {

@@ -69,7 +69,13 @@ std::optional<ObjectPath> objectPath(const Expr *E) {
     if (!Base)
       return std::nullopt;
     Base->Suffix += "." + std::to_string(reinterpret_cast<uintptr_t>(F->getCanonicalDecl()));
-    Base->Spelling += (M->isArrow() ? "->" : ".") + F->getName().str();
+    // Members of an anonymous union or struct have no name: `req->f.bvec`
+    // goes through one; spell the access to it only.
+    bool AfterArrow = llvm::StringRef(Base->Spelling).ends_with("->");
+    if (!F->getName().empty())
+      Base->Spelling += (AfterArrow ? "" : M->isArrow() ? "->" : ".") + F->getName().str();
+    else if (M->isArrow())
+      Base->Spelling += "->";
     Base->LastField = F;
     return Base;
   }

@@ -96,9 +96,6 @@ std::vector<AsyncBvecFinding> AsyncBvecAnalyzer::analyze(const FunctionDecl *F) 
         if (Owns.empty())
           Owns = "page references taken by " + calleeName(Acq).str() + "() at line " + Line(Acq->getBeginLoc());
       }
-    if (Owns.empty())
-      continue;
-
     // The submission: a call that takes the iterator and a kiocb.
     std::set<const Stmt *> Reported; // one warning per drop, whichever submission it follows
     for (const CallExpr *Sub : C.All) {
@@ -117,7 +114,7 @@ std::vector<AsyncBvecFinding> AsyncBvecAnalyzer::analyze(const FunctionDecl *F) 
       if (!KPath)
         continue;
       // Sync or async kiocb?
-      bool Sync = false;
+      bool Sync = false, NullCompletion = false;
       std::string Completion;
       SourceLocation CompletionLoc;
       for (const CallExpr *I : C.All)
@@ -128,15 +125,102 @@ std::vector<AsyncBvecFinding> AsyncBvecAnalyzer::analyze(const FunctionDecl *F) 
         if (auto *M = dyn_cast<MemberExpr>(A->getLHS()->IgnoreParenImpCasts());
             M && M->getMemberDecl()->getName() == "ki_complete")
           if (auto P = objectPath(M->getBase()); P && *P == *KPath) {
+            // `ki_complete = NULL` is sync only if no branch sets a completion
+            // (loop's `if (cmd->use_aio) ... else ki_complete = NULL`).
             if (A->getRHS()->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull)) {
-              Sync = true;
-            } else {
-              Completion = Text(A->getRHS());
+              NullCompletion = true;
+            } else if (Completion.find(Text(A->getRHS())) == std::string::npos) {
+              Completion += (Completion.empty() ? "" : "() or ") + Text(A->getRHS());
               CompletionLoc = A->getBeginLoc();
             }
           }
-      bool FromCaller = isa<ParmVarDecl>(KPath->Root);
+      if (NullCompletion && Completion.empty())
+        Sync = true;
+      // `struct kiocb *iocb = &req->f.iocb;` with ki_complete set by another
+      // function of this file (nvmet_file_execute_io()).
+      std::optional<ObjectPath> KSource = KPath;
+      if (auto *KV = dyn_cast<VarDecl>(KPath->Root); KV && KPath->Suffix.empty() && KV->isLocalVarDecl() &&
+                                                     KV->getInit())
+        if (auto P = objectPath(KV->getInit()))
+          KSource = P;
+      if (Completion.empty() && !Sync && KSource->LastField)
+        for (const FieldDecl *KC : [&] {
+               std::vector<const FieldDecl *> Fields;
+               if (const auto *RT = Kiocb->getType()->getPointeeType()->getAs<RecordType>())
+                 for (const FieldDecl *FD : RT->getDecl()->fields())
+                   if (FD->getName() == "ki_complete")
+                     Fields.push_back(FD);
+               return Fields;
+             }())
+          for (const FieldWrite &W : Index.writesOf(KC)) {
+            auto *M = W.Lhs ? dyn_cast<MemberExpr>(W.Lhs->IgnoreParenImpCasts()) : nullptr;
+            auto Base = M ? objectPath(M->getBase()) : std::nullopt;
+            if (!Base || !Base->LastField ||
+                Base->LastField->getCanonicalDecl() != KSource->LastField->getCanonicalDecl() ||
+                W.Rhs->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull))
+              continue;
+            if (Completion.find(Text(W.Rhs)) == std::string::npos) {
+              Completion += (Completion.empty() ? "" : "() or ") + Text(W.Rhs);
+              CompletionLoc = W.Lhs->getBeginLoc();
+            }
+          }
+      bool FromCaller = isa<ParmVarDecl>(KSource->Root);
       if (Sync || (Completion.empty() && !FromCaller))
+        continue;
+      {
+        // For the reviewer: how this submission keeps its pages alive.
+        std::string Keep;
+        // Where the array is kept: its own field, or the field a local array
+        // is stored into (`cmd->bvec = bvec`).
+        const FieldDecl *ArrField = ArrPath->LastField;
+        for (const BinaryOperator *A : C.Assigns)
+          if (auto From = objectPath(A->getRHS()); From && *From == *ArrPath)
+            if (auto To = objectPath(A->getLHS()); To && To->LastField)
+              ArrField = To->LastField;
+        const RecordDecl *Holder = ArrField ? ArrField->getParent() : nullptr;
+        const FunctionDecl *CF = nullptr;
+        for (const FunctionDecl *D : Index.definitions())
+          if (llvm::StringRef(Completion).starts_with(D->getNameAsString() + "()") || D->getNameAsString() == Completion)
+            CF = D;
+        std::vector<const FunctionDecl *> Completions;
+        if (CF) {
+          Completions.push_back(CF);
+          for (const CallExpr *Inner : callsIn(CF->getBody())) // lo_rw_aio_complete -> lo_rw_aio_do_completion
+            if (const FunctionDecl *Callee = directCallee(Inner); Callee && Callee->hasBody())
+              if (const FunctionDecl *Def = Callee->getDefinition();
+                  Def && SM.isInMainFile(SM.getExpansionLoc(Def->getLocation())))
+                Completions.push_back(Def);
+        }
+        for (const FunctionDecl *CFn : Completions) {
+          for (const CallExpr *Drop : callsIn(CFn->getBody())) {
+            llvm::StringRef N = calleeName(Drop);
+            if ((N != "kfree" && N != "kvfree") || Drop->getNumArgs() < 1 || !Keep.empty())
+              continue;
+            const Expr *Arg = Drop->getArg(0)->IgnoreParenCasts();
+            auto P = objectPath(Arg);
+            const auto *PT = Arg->getType()->getAs<PointerType>();
+            const auto *RT = PT ? PT->getPointeeType()->getAs<RecordType>() : nullptr;
+            if (P && ArrField && P->LastField && P->LastField->getCanonicalDecl() == ArrField->getCanonicalDecl())
+              Keep = "the bio_vec array is freed in the completion by " + N.str() + "(" + Text(Arg) + ") in " +
+                     CFn->getNameAsString() + "() at line " + Line(Drop->getBeginLoc());
+            else if (RT && Holder && RT->getDecl()->getCanonicalDecl() == Holder->getCanonicalDecl())
+              Keep = "the bio_vec array lives in 'struct " + Holder->getNameAsString() +
+                     "', freed in the completion by " + N.str() + "(" + Text(Arg) + ") in " +
+                     CFn->getNameAsString() + "() at line " + Line(Drop->getBeginLoc());
+          }
+        }
+        if (Keep.empty())
+          Keep = Owns.empty() ? "the pages and the bio_vec array '" + ArrPath->Spelling +
+                                    "' belong to the caller, which must keep them until completion"
+                              : "this function owns " + Owns;
+        Submissions.push_back({Sub->getBeginLoc(), "async ITER_BVEC submission in " + F->getNameAsString() +
+                                                       "(): '" + IterPath->Spelling + "' over '" +
+                                                       ArrPath->Spelling + "' through " + submission(Sub) +
+                                                       (Completion.empty() ? std::string(", the caller's kiocb")
+                                                                           : ", completion " + Completion + "()") +
+                                                       "; " + Keep});
+      }
+      if (Owns.empty())
         continue;
 
       // Drops after the submission, on paths where it may have returned -EIOCBQUEUED.

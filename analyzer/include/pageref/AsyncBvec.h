@@ -20,15 +20,25 @@ struct AsyncBvecFinding {
   std::vector<Evidence> Notes;
 };
 
+/// An async ITER_BVEC submission and how it keeps its pages alive, for the
+/// reviewer's list (not a warning).
+struct AsyncBvecSubmission {
+  clang::SourceLocation Loc; // the submission
+  std::string Message;
+};
+
 class AsyncBvecAnalyzer {
 public:
   AsyncBvecAnalyzer(clang::ASTContext &Ctx, const ApiModel &Model, const TuIndex &Index);
   std::vector<AsyncBvecFinding> analyze(const clang::FunctionDecl *F);
+  /// Every async submission of an ITER_BVEC iterator seen by analyze().
+  const std::vector<AsyncBvecSubmission> &submissions() const { return Submissions; }
 
 private:
   clang::ASTContext &Ctx;
   const ApiModel &Model;
   const TuIndex &Index;
+  std::vector<AsyncBvecSubmission> Submissions;
 };
 
 } // namespace pageref
