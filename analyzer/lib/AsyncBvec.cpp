@@ -322,6 +322,29 @@ std::vector<AsyncBvecFinding> AsyncBvecAnalyzer::analyze(const FunctionDecl *F) 
                 What = "drops the references in '" + ArrPath->Spelling + "' with " + Name.str() + "()";
             }
           }
+          // A helper of this file that frees the array or drops its pages.
+          if (What.empty())
+            if (const FunctionDecl *Callee = directCallee(Drop); Callee && Callee->hasBody())
+              if (const FunctionDecl *Def = Callee->getDefinition();
+                  Def && SM.isInMainFile(SM.getExpansionLoc(Def->getLocation())))
+                for (unsigned A = 0; A < Drop->getNumArgs() && A < Def->getNumParams() && What.empty(); ++A) {
+                  if (!SameArray(Drop->getArg(A)->IgnoreParenCasts()))
+                    continue;
+                  const ParmVarDecl *Param = Def->getParamDecl(A);
+                  for (const CallExpr *Inner : callsIn(Def->getBody())) {
+                    llvm::StringRef IN = calleeName(Inner);
+                    for (const Expr *IA : Inner->arguments()) {
+                      const Expr *X = IA->IgnoreParenCasts();
+                      if (auto *M = dyn_cast<MemberExpr>(X); M && M->getMemberDecl()->getName() == "bv_page")
+                        X = M->getBase();
+                      auto P = objectPath(X);
+                      if (What.empty() && P && P->Root == Param->getCanonicalDecl() &&
+                          (IN == "kfree" || IN == "kvfree" || (PageRefs && Model.release(IN))))
+                        What = "drops '" + ArrPath->Spelling + "' through " + Name.str() + "(), which calls " +
+                               IN.str() + "() at line " + Line(Inner->getBeginLoc());
+                    }
+                  }
+                }
           if (What.empty() || !Reported.insert(Drop).second)
             continue;
           AsyncBvecFinding Fd;
