@@ -159,6 +159,21 @@ std::vector<std::pair<const VarDecl *, const Expr *>> localStoresIn(const Stmt *
   return scan(Body).LocalStores;
 }
 
+const VarDecl *resultVariable(const CallExpr *Call, const BodyParents &BP) {
+  const Stmt *P = BP.parent(Call);
+  while (P && (isa<ImplicitCastExpr>(P) || isa<ParenExpr>(P) || isa<CStyleCastExpr>(P)))
+    P = BP.parent(P);
+  if (auto *B = dyn_cast_or_null<BinaryOperator>(P))
+    if (B->getOpcode() == BO_Assign)
+      if (auto *D = dyn_cast<DeclRefExpr>(B->getLHS()->IgnoreParenImpCasts()))
+        return dyn_cast<VarDecl>(D->getDecl());
+  if (auto *DS = dyn_cast_or_null<DeclStmt>(P))
+    for (const Decl *D : DS->decls())
+      if (auto *V = dyn_cast<VarDecl>(D); V && V->getInit() && V->getInit()->IgnoreParenCasts() == Call)
+        return V;
+  return nullptr;
+}
+
 const FunctionDecl *directCallee(const CallExpr *C) {
   if (const FunctionDecl *F = C->getDirectCallee())
     return F;

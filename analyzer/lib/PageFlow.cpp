@@ -520,24 +520,8 @@ struct PageTracker {
   }
 };
 
-/// The variable a call's result is stored in: `n = call(...)` or `T n = call(...)`.
 const VarDecl *CallerClassifier::Impl::resultVariable(const CallExpr *Call, const FunctionDecl *F) {
-  const BodyParents &BP = Parents.of(F);
-  const Stmt *Cur = Call;
-  const Stmt *P = BP.parent(Cur);
-  while (P && (isa<ImplicitCastExpr>(P) || isa<ParenExpr>(P) || isa<CStyleCastExpr>(P))) {
-    Cur = P;
-    P = BP.parent(P);
-  }
-  if (auto *B = dyn_cast_or_null<BinaryOperator>(P))
-    if (B->getOpcode() == BO_Assign)
-      if (auto *D = dyn_cast<DeclRefExpr>(B->getLHS()->IgnoreParenImpCasts()))
-        return dyn_cast<VarDecl>(D->getDecl());
-  if (auto *DS = dyn_cast_or_null<DeclStmt>(P))
-    for (const Decl *D : DS->decls())
-      if (auto *V = dyn_cast<VarDecl>(D); V && V->getInit() && V->getInit()->IgnoreParenCasts() == Call)
-        return V;
-  return nullptr;
+  return pageref::resultVariable(Call, Parents.of(F));
 }
 
 void CallerClassifier::Impl::followPages(const CallExpr *Call, const GetPagesFn &Get, const FunctionDecl *F,

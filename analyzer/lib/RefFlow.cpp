@@ -181,19 +181,7 @@ struct RefFlow::Impl {
 
   /// The variable holding the acquisition's result, if any.
   const VarDecl *resultVar(const CallExpr *Call, const FunctionDecl *F) {
-    const BodyParents &BP = Parents.of(F);
-    const Stmt *P = BP.parent(Call);
-    while (P && (isa<ImplicitCastExpr>(P) || isa<ParenExpr>(P) || isa<CStyleCastExpr>(P)))
-      P = BP.parent(P);
-    if (auto *B = dyn_cast_or_null<BinaryOperator>(P))
-      if (B->getOpcode() == BO_Assign)
-        if (auto *D = dyn_cast<DeclRefExpr>(B->getLHS()->IgnoreParenImpCasts()))
-          return dyn_cast<VarDecl>(D->getDecl());
-    if (auto *DS = dyn_cast_or_null<DeclStmt>(P))
-      for (const Decl *D : DS->decls())
-        if (auto *V = dyn_cast<VarDecl>(D); V && V->getInit() && V->getInit()->IgnoreParenCasts() == Call)
-          return V;
-    return nullptr;
+    return resultVariable(Call, Parents.of(F));
   }
 
   bool refersTo(const Expr *E, const VarDecl *V) {

@@ -60,6 +60,9 @@ private:
   llvm::DenseMap<const clang::FunctionDecl *, std::unique_ptr<BodyParents>> Cache;
 };
 
+/// The variable a call's result is stored in: `n = call(...)` or `T n = call(...)`.
+const clang::VarDecl *resultVariable(const clang::CallExpr *Call, const BodyParents &Parents);
+
 /// The directly called function, looking through parentheses and casts.
 const clang::FunctionDecl *directCallee(const clang::CallExpr *C);
 /// The callee's name, or empty for an indirect call.
