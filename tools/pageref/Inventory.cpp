@@ -354,12 +354,12 @@ int runInventory(int Argc, char **Argv, const std::string &PluginPath) {
 
   // The table: one line per call site.
   std::map<std::string, unsigned> ByVerdict;
-  llvm::outs() << llvm::format("%-36s %-34s %-26s %-28s %s\n", (const char *)"FILE:LINE", (const char *)"FUNCTION",
+  llvm::outs() << llvm::format("%-36s %-34s %-26s %-40s %s\n", (const char *)"FILE:LINE", (const char *)"FUNCTION",
                                (const char *)"CALLEE", (const char *)"ITER KINDS", (const char *)"VERDICT");
   for (const json &S : Sites) {
     std::string Kinds = llvm::join(S["iter_kinds"].get<std::vector<std::string>>(), "|");
     std::string Where = S["file"].get<std::string>() + ":" + std::to_string(S["line"].get<int>());
-    llvm::outs() << llvm::format("%-36s %-34s %-26s %-28s %s\n", Where.c_str(),
+    llvm::outs() << llvm::format("%-36s %-34s %-26s %-40s %s\n", Where.c_str(),
                                  S["function"].get<std::string>().c_str(), S["callee"].get<std::string>().c_str(),
                                  Kinds.c_str(), S["verdict"].get<std::string>().c_str());
     ++ByVerdict[S["verdict"].get<std::string>()];
