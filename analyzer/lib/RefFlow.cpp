@@ -126,7 +126,7 @@ struct RefFlow::Impl {
     std::vector<ObjectPath> Paths;
     const VarDecl *Result = nullptr;
     bool AskedForOne = false; // `get_user_pages_fast(addr, 1, ...)`: `n != 1` means none
-    bool FamilyOnly = false;  // the array is not this function's: no leak or double-release findings
+    bool FamilyOnly = false;  // the array is the caller's or a struct's: leaks only on error returns
     // Conditions the acquisition sits under (`if (flags & USER_MAPPED) pin...`),
     // as written, with their truth: the same test later takes the same branch.
     std::vector<std::pair<std::string, bool>> Guards;
@@ -545,7 +545,11 @@ struct RefFlow::Impl {
         if (const FunctionDecl *Def = definition(C)) {
           const FunctionSummary &Sum = summaryOf(Def);
           auto It = Sum.Params.find(A);
-          if (It == Sum.Params.end() || It->second.Effect == ParamEffect::Uses)
+          // A parameter that is not a page pointer (the struct holding the
+          // page, `void *`): not summarised, so it may keep them.
+          if (It == Sum.Params.end())
+            return handOff(In, Out);
+          if (It->second.Effect == ParamEffect::Uses)
             continue;
           if (It->second.Effect == ParamEffect::TakesOver)
             return handOff(In, Out);
@@ -571,10 +575,20 @@ struct RefFlow::Impl {
     if (auto *B = dyn_cast<BinaryOperator>(S)) {
       if (B->getOpcode() != BO_Assign)
         return In;
-      if (T.StatusVar && refersTo(B->getLHS(), T.StatusVar))
-        return setStatus(In, B->getRHS(), T);
-      if (T.Result && refersTo(B->getLHS(), T.Result) && B->getRHS()->IgnoreParenCasts() != T.Call)
-        return In.map([](Ref R, Sign) -> std::optional<std::pair<Ref, Sign>> { return std::make_pair(R, Detached); });
+      State Out2 = In;
+      bool Touched = false;
+      if (T.StatusVar && refersTo(B->getLHS(), T.StatusVar)) {
+        Out2 = setStatus(Out2, B->getRHS(), T);
+        Touched = true;
+      }
+      // The result variable overwritten: its tests no longer say anything
+      // about the acquisition (it may be the status variable too: `ret`).
+      if (T.Result && refersTo(B->getLHS(), T.Result) && B->getRHS()->IgnoreParenCasts() != T.Call) {
+        Out2 = Out2.map([](Ref R, Sign) -> std::optional<std::pair<Ref, Sign>> { return std::make_pair(R, Detached); });
+        Touched = true;
+      }
+      if (Touched)
+        return Out2;
       // `pages = ERR_PTR(ret);` / `pages = NULL;`: the pointer no longer leads to the pages.
       if (auto LP = objectPath(B->getLHS()); LP && !T.Paths.empty() && *LP == T.Paths.front() &&
                                              isa<DeclRefExpr>(B->getLHS()->IgnoreParenImpCasts())) {
@@ -701,6 +715,28 @@ struct RefFlow::Impl {
     });
   }
 
+  bool errorReturn(const ReturnStmt *Ret, const State &Leaving, const Tracked &T) {
+    const Expr *V = Ret ? Ret->getRetValue() : nullptr;
+    if (!V)
+      return false;
+    V = V->IgnoreParenCasts();
+    if (statusOf(V) == StNegative)
+      return true;
+    if (auto *C = dyn_cast<CallExpr>(V); C && (calleeName(C) == "ERR_PTR" || calleeName(C) == "ERR_CAST"))
+      return true;
+    if (T.StatusVar && refersTo(V, T.StatusVar)) {
+      // Some path reaching this return holds the pages and returns an error.
+      bool HeldOnError = false;
+      Leaving.mapAll([&](Ref R, Sign S, Status St) -> std::optional<std::tuple<Ref, Sign, Status>> {
+        if ((R == Held || R == Lost) && St == StNegative)
+          HeldOnError = true;
+        return std::nullopt;
+      });
+      return HeldOnError;
+    }
+    return false;
+  }
+
   /// The local that carries error codes: assigned negative constants most often.
   const VarDecl *statusVariable(const FunctionDecl *F, const VarDecl *Result) {
     std::function<bool(const Expr *)> Negative = [&](const Expr *R) {
@@ -716,7 +752,7 @@ struct RefFlow::Impl {
     const VarDecl *Best = nullptr;
     unsigned BestCount = 0;
     for (auto &[V, N] : Count)
-      if (N > BestCount && (!Result || V != Result->getCanonicalDecl())) {
+      if (N > BestCount) {
         Best = V;
         BestCount = N;
       }
@@ -801,6 +837,11 @@ struct RefFlow::Impl {
       // Leaving the function with references held.
       auto CheckExit = [&](const State &Leaving, const Witness &W) {
         if (NoReturn || (!Leaving.has(Held) && !Leaving.has(Lost)))
+          return;
+        // An array the caller or a struct owns is handed back by a successful
+        // return; only an error return (-E..., ERR_PTR(), or the status
+        // variable negative on a path that holds them) leaks it.
+        if (T.FamilyOnly && !errorReturn(Ret, Leaving, T))
           return;
         Out.HeldAtExit = true;
         Out.HeldExitReturns.push_back(Ret ? Ret->getRetValue() : nullptr);
@@ -993,11 +1034,22 @@ struct RefFlow::Impl {
     return Sources;
   }
 
+  /// A local struct (not a pointer to one) of this function: `zc_pfrag` in
+  /// `struct page **pages = &zc_pfrag.page;`.
+  static bool isLocalAggregate(const ValueDecl *D) {
+    auto *V = dyn_cast<VarDecl>(D);
+    return V && V->isLocalVarDecl() && !isa<ParmVarDecl>(V) && !V->getType()->isPointerType();
+  }
+
   bool pointsIntoForeignStorage(const ObjectPath &P, const FunctionDecl *F) {
     for (const Expr *E : pointerSources(P, F)) {
       auto From = objectPath(E);
-      if (From && (!From->Suffix.empty() || isa<ParmVarDecl>(From->Root) ||
-                   (isa<VarDecl>(From->Root) && cast<VarDecl>(From->Root)->hasGlobalStorage())))
+      if (!From)
+        continue;
+      if (!From->Suffix.empty() && isLocalAggregate(From->Root))
+        continue; // a field of a local struct: still this function's
+      if (!From->Suffix.empty() || isa<ParmVarDecl>(From->Root) ||
+          (isa<VarDecl>(From->Root) && cast<VarDecl>(From->Root)->hasGlobalStorage()))
         return true;
     }
     return false;
@@ -1046,9 +1098,21 @@ struct RefFlow::Impl {
       T.Paths.push_back(*Path);
       // `struct page *page, **pages = &page;` or `**ppages = pages;`: the
       // pages land in the local storage the pointer points to.
-      for (const Expr *Src : pointerSources(*Path, F))
-        if (auto From = objectPath(Src); From && From->Suffix.empty() && !llvm::is_contained(T.Paths, *From))
+      for (const Expr *Src : pointerSources(*Path, F)) {
+        auto From = objectPath(Src);
+        if (!From)
+          continue;
+        // The field of a local struct: the struct itself carries the page
+        // (`tls_append_frag(record, &zc_pfrag, copy)` hands it on).
+        if (!From->Suffix.empty() && isLocalAggregate(From->Root)) {
+          ObjectPath Whole;
+          Whole.Root = From->Root;
+          Whole.Spelling = From->Root->getNameAsString();
+          From = Whole;
+        }
+        if (From->Suffix.empty() && !llvm::is_contained(T.Paths, *From))
           T.Paths.push_back(*From);
+      }
       addAliases(T);
       T.Result = resultVar(Call, F);
       T.StatusVar = statusVariable(F, T.Result);
@@ -1066,7 +1130,7 @@ struct RefFlow::Impl {
       Entry.add(NotAcquired, Detached);
       Run R = run(T, Entry);
       for (RefFinding &Fd : R.Findings)
-        if (!T.FamilyOnly || Fd.Kind == RefFindingKind::WrongFamily || Fd.Kind == RefFindingKind::ExtractUnconditional)
+        if (!T.FamilyOnly || Fd.Kind != RefFindingKind::DoubleRelease)
           All.push_back(std::move(Fd));
     }
     return All;

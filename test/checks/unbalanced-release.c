@@ -258,3 +258,21 @@ done:
   return pages;
   // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: pages acquired by pin_user_pages() at line [[@LINE-13]] are neither released nor handed off on the path that returns here [pageref-unbalanced-release]
 }
+
+// --- The caller's array (rds_pin_pages() shape): a successful return hands the
+// pins back; an error return after a partial pin must unpin them first.
+int pin_into_caller_ok(unsigned long addr, unsigned int nr, struct page **pages) {
+  int ret = pin_user_pages_fast(addr, nr, FOLL_WRITE, pages);
+  if (ret >= 0 && ret < nr) {
+    unpin_user_pages(pages, ret);
+    ret = -EFAULT;
+  }
+  return ret;
+}
+int pin_into_caller_leak(unsigned long addr, unsigned int nr, struct page **pages) {
+  int ret = pin_user_pages_fast(addr, nr, FOLL_WRITE, pages);
+  if (ret >= 0 && ret < nr)
+    ret = -EFAULT;
+  return ret;
+  // CHECK-MESSAGES: :[[@LINE-1]]:3: warning: pages acquired by pin_user_pages_fast() at line [[@LINE-4]] are neither released nor handed off on the path that returns here [pageref-unbalanced-release]
+}

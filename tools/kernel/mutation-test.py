@@ -116,7 +116,9 @@ PREFERRED = {
         # error path: `if (!wdata) { rc = -ENOMEM; for (...) put_page(pagevec[i]); ... break; }`
         ("fs/smb/client/file.c", "cifs_write_from_iter", "remove-release", "put_page"),
         ("fs/smb/client/file.c", "cifs_write_from_iter", "swap-family", "put_page"),
-        # partial pin: `if (ret >= 0 && ret < nr_pages) { unpin_user_pages(pages, ret); ...}`
+        # partial pin into the caller's array: `if (ret >= 0 && ret < nr_pages) { unpin_user_pages(pages, ret);
+        # ret = -EFAULT; }`; without the unpin the error return leaks the pins
+        ("net/rds/rdma.c", "rds_pin_pages", "remove-release", "unpin_user_pages"),
         ("net/rds/rdma.c", "rds_pin_pages", "swap-family", "unpin_user_pages"),
         ("kernel/events/uprobes.c", "__update_ref_ctr", "remove-release", "put_page"),
         ("kernel/events/uprobes.c", "__update_ref_ctr", "swap-family", "put_page"),
@@ -131,6 +133,7 @@ PREFERRED = {
         # error path: `if (ret >= 0) { if (ret) unpin_user_pages(pages, ret); ret = -EFAULT; }`
         ("io_uring/memmap.c", "io_pin_pages", "remove-release", "unpin_user_pages"),
         ("io_uring/memmap.c", "io_pin_pages", "swap-family", "unpin_user_pages"),
+        ("net/rds/rdma.c", "rds_pin_pages", "remove-release", "unpin_user_pages"),
         ("net/rds/rdma.c", "rds_pin_pages", "swap-family", "unpin_user_pages"),
         ("kernel/events/uprobes.c", "__update_ref_ctr", "remove-release", "put_page"),
         ("kernel/events/uprobes.c", "__update_ref_ctr", "swap-family", "put_page"),
