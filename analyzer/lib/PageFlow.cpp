@@ -120,6 +120,8 @@ private:
 };
 
 struct PageTracker {
+  PageTracker(CallerClassifier::Impl &I, CallerFacts &Out, const CallExpr *Acquire)
+      : I(I), Out(Out), Acquire(Acquire) {}
   CallerClassifier::Impl &I;
   CallerFacts &Out;
   const CallExpr *Acquire;
@@ -534,7 +536,7 @@ void CallerClassifier::Impl::followPages(const CallExpr *Call, const GetPagesFn 
     Out.FlowStops.push_back({Arg->getBeginLoc(), "pages argument '" + text(Arg) + "' is not a variable or field"});
     return;
   }
-  PageTracker T{*this, Out, Call, {}, {}, {}};
+  PageTracker T(*this, Out, Call);
   T.ResultVar = resultVariable(Call, F);
   T.AcquiringFunction = F;
   T.Reach = std::make_unique<Reachability>(F, Call, Ctx);
