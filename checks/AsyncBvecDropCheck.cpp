@@ -18,10 +18,7 @@ void AsyncBvecDropCheck::registerMatchers(MatchFinder *Finder) {
   for (auto &E : model().iterConstructors())
     if (E.second.Kinds.contains(IterKind::Bvec))
       Names.push_back(E.first());
-  Finder->addMatcher(functionDecl(isDefinition(), isExpansionInMainFile(),
-                                  hasDescendant(callExpr(callee(functionDecl(hasAnyName(Names))))))
-                         .bind("fn"),
-                     this);
+  matchFunctionsCalling(Finder, Names);
 }
 
 void AsyncBvecDropCheck::check(const MatchFinder::MatchResult &Result) {

@@ -19,6 +19,15 @@ void PagerefCheckBase::storeOptions(clang::tidy::ClangTidyOptions::OptionMap &Op
   Options.store(Opts, "ApiModelFiles", ApiModelFiles);
 }
 
+void PagerefCheckBase::matchFunctionsCalling(clang::ast_matchers::MatchFinder *Finder,
+                                             const std::vector<llvm::StringRef> &Names) {
+  using namespace clang::ast_matchers;
+  Finder->addMatcher(functionDecl(isDefinition(), isExpansionInMainFile(),
+                                  hasDescendant(callExpr(callee(functionDecl(hasAnyName(Names))))))
+                         .bind("fn"),
+                     this);
+}
+
 void PagerefCheckBase::emitNotes(const std::vector<Evidence> &Notes, llvm::StringRef Prefix) {
   for (const Evidence &E : Notes)
     diag(E.Loc, "%0%1", clang::DiagnosticIDs::Note) << Prefix << E.Message;

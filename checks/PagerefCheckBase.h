@@ -4,6 +4,7 @@
 #pragma once
 
 #include "ClangTidyCheck.h"
+#include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "pageref/ApiModel.h"
 #include "pageref/Facts.h"
 
@@ -19,6 +20,9 @@ public:
 
 protected:
   const ApiModel &model() const { return Model; }
+  /// Matches, bound as "fn", every function defined in the main file that
+  /// calls one of \p Names: the unit the engine's flow analyses work on.
+  void matchFunctionsCalling(clang::ast_matchers::MatchFinder *Finder, const std::vector<llvm::StringRef> &Names);
   /// One note per piece of evidence, at its location.
   void emitNotes(const std::vector<Evidence> &Notes, llvm::StringRef Prefix = "");
 

@@ -14,10 +14,7 @@ void RefFlowCheck::registerMatchers(MatchFinder *Finder) {
   for (auto &E : model().acquireFns())
     if (E.second.ReturnsCount)
       Names.push_back(E.first());
-  Finder->addMatcher(functionDecl(isDefinition(), isExpansionInMainFile(),
-                                  hasDescendant(callExpr(callee(functionDecl(hasAnyName(Names))))))
-                         .bind("fn"),
-                     this);
+  matchFunctionsCalling(Finder, Names);
 }
 
 void RefFlowCheck::check(const MatchFinder::MatchResult &Result) {

@@ -183,6 +183,22 @@ const FunctionDecl *directCallee(const CallExpr *C) {
   return nullptr;
 }
 
+const FunctionDecl *calleeDefinition(const CallExpr *C, const SourceManager &SM, bool AllowHeaderInline) {
+  const FunctionDecl *F = directCallee(C);
+  const FunctionDecl *Def = nullptr;
+  if (F && F->hasBody(Def) && Def &&
+      (SM.isInMainFile(SM.getExpansionLoc(Def->getLocation())) || (AllowHeaderInline && Def->isInlined())))
+    return Def;
+  return nullptr;
+}
+
+ObjectPath paramPath(const FunctionDecl *F, unsigned Index) {
+  ObjectPath P;
+  P.Root = F->getParamDecl(Index)->getCanonicalDecl();
+  P.Spelling = F->getParamDecl(Index)->getNameAsString();
+  return P;
+}
+
 llvm::StringRef calleeName(const CallExpr *C) {
   const FunctionDecl *F = directCallee(C);
   if (!F || !F->getIdentifier())

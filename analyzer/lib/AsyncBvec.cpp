@@ -186,10 +186,8 @@ std::vector<AsyncBvecFinding> AsyncBvecAnalyzer::analyze(const FunctionDecl *F) 
         if (CF) {
           Completions.push_back(CF);
           for (const CallExpr *Inner : callsIn(CF->getBody())) // lo_rw_aio_complete -> lo_rw_aio_do_completion
-            if (const FunctionDecl *Callee = directCallee(Inner); Callee && Callee->hasBody())
-              if (const FunctionDecl *Def = Callee->getDefinition();
-                  Def && SM.isInMainFile(SM.getExpansionLoc(Def->getLocation())))
-                Completions.push_back(Def);
+            if (const FunctionDecl *Def = calleeDefinition(Inner, SM))
+              Completions.push_back(Def);
         }
         for (const FunctionDecl *CFn : Completions) {
           for (const CallExpr *Drop : callsIn(CFn->getBody())) {
@@ -324,9 +322,7 @@ std::vector<AsyncBvecFinding> AsyncBvecAnalyzer::analyze(const FunctionDecl *F) 
           }
           // A helper of this file that frees the array or drops its pages.
           if (What.empty())
-            if (const FunctionDecl *Callee = directCallee(Drop); Callee && Callee->hasBody())
-              if (const FunctionDecl *Def = Callee->getDefinition();
-                  Def && SM.isInMainFile(SM.getExpansionLoc(Def->getLocation())))
+            if (const FunctionDecl *Def = calleeDefinition(Drop, SM))
                 for (unsigned A = 0; A < Drop->getNumArgs() && A < Def->getNumParams() && What.empty(); ++A) {
                   if (!SameArray(Drop->getArg(A)->IgnoreParenCasts()))
                     continue;

@@ -314,18 +314,14 @@ IterKindsResult CallerClassifier::Impl::kindsOfPathUncached(const ObjectPath &It
   // iov_kunit_load_kvec(test, &iter, ...) calls iov_iter_kvec() on it.
   if (!Found && It.Suffix.empty() && !isa<ParmVarDecl>(It.Root) && F->getBody()) {
     for (const CallExpr *Call : callsIn(F->getBody())) {
-      const FunctionDecl *Callee = directCallee(Call);
-      const FunctionDecl *Def = nullptr;
-      if (!Callee || !Callee->hasBody(Def) || !Def || Model.iterConstructor(Callee->getName()) ||
-          !SM.isInMainFile(SM.getExpansionLoc(Def->getLocation())))
+      const FunctionDecl *Def = calleeDefinition(Call, SM);
+      if (!Def || Model.iterConstructor(Def->getName()))
         continue;
       for (unsigned A = 0; A < Call->getNumArgs() && A < Def->getNumParams(); ++A) {
         auto P = objectPath(Call->getArg(A));
         if (!P || *P != It)
           continue;
-        ObjectPath Param;
-        Param.Root = Def->getParamDecl(A)->getCanonicalDecl();
-        Param.Spelling = Def->getParamDecl(A)->getNameAsString();
+        ObjectPath Param = paramPath(Def, A);
         for (auto &Entry : Model.iterConstructors())
           for (const CallSite &CS : Index.callsTo(Entry.second.Name)) {
             if (CS.Caller != Def || Entry.second.IterArg >= CS.Call->getNumArgs())

@@ -281,10 +281,7 @@ struct PageTracker {
         auto P = objectPath(Call->getArg(A));
         if (!P || *P != Cont)
           continue;
-        ObjectPath Param;
-        Param.Root = Def->getParamDecl(A)->getCanonicalDecl();
-        Param.Spelling = Def->getParamDecl(A)->getNameAsString();
-        trackContainer(Param, Def, Depth + 1, "helper " + Name.str() + "()");
+        trackContainer(paramPath(Def, A), Def, Depth + 1, "helper " + Name.str() + "()");
       }
     }
     // A local pointer into a container: `struct scatterlist *sg = rm->data.op_sg;`
@@ -433,9 +430,7 @@ struct PageTracker {
           }
           if (ArgNo >= Def->getNumParams())
             continue;
-          ObjectPath P;
-          P.Root = Def->getParamDecl(ArgNo)->getCanonicalDecl();
-          P.Spelling = Def->getParamDecl(ArgNo)->getNameAsString();
+          ObjectPath P = paramPath(Def, ArgNo);
           std::vector<std::string> Conds = OuterConds;
           for (const Expr *E : conditionsAbove(Call, F))
             Conds.push_back(I.text(E));
@@ -513,13 +508,7 @@ struct PageTracker {
     }
   }
 
-  const FunctionDecl *definitionOf(const CallExpr *Call) {
-    const FunctionDecl *F = directCallee(Call);
-    const FunctionDecl *Def = nullptr;
-    if (F && F->hasBody(Def) && Def && I.SM.isInMainFile(I.SM.getExpansionLoc(Def->getLocation())))
-      return Def;
-    return nullptr;
-  }
+  const FunctionDecl *definitionOf(const CallExpr *Call) { return calleeDefinition(Call, I.SM); }
 };
 
 const VarDecl *CallerClassifier::Impl::resultVariable(const CallExpr *Call, const FunctionDecl *F) {

@@ -504,14 +504,7 @@ struct RefFlow::Impl {
   }
 
   /// A function whose body this TU has: its own, or an inline one of a header.
-  const FunctionDecl *definition(const CallExpr *C) {
-    const FunctionDecl *F = directCallee(C);
-    const FunctionDecl *Def = nullptr;
-    if (F && F->hasBody(Def) && Def &&
-        (SM.isInMainFile(SM.getExpansionLoc(Def->getLocation())) || Def->isInlined()))
-      return Def;
-    return nullptr;
-  }
+  const FunctionDecl *definition(const CallExpr *C) { return calleeDefinition(C, SM, /*AllowHeaderInline=*/true); }
 
   State transfer(const Tracked &T, const Stmt *S, State In, Run &Out) {
     if (T.Call && S == T.Call) {
@@ -989,10 +982,7 @@ struct RefFlow::Impl {
         continue;
       Tracked T;
       T.F = F;
-      ObjectPath Path;
-      Path.Root = P->getCanonicalDecl();
-      Path.Spelling = P->getNameAsString();
-      T.Paths.push_back(Path);
+      T.Paths.push_back(paramPath(F, I));
       addAliases(T);
       State Entry;
       Entry.add(Held, Detached);

@@ -63,6 +63,13 @@ private:
 /// The variable a call's result is stored in: `n = call(...)` or `T n = call(...)`.
 const clang::VarDecl *resultVariable(const clang::CallExpr *Call, const BodyParents &Parents);
 
+/// The body this TU has for the callee of \p C: a function of the main file,
+/// or, with \p AllowHeaderInline, an inline function of a header.
+const clang::FunctionDecl *calleeDefinition(const clang::CallExpr *C, const clang::SourceManager &SM,
+                                            bool AllowHeaderInline = false);
+/// Parameter \p Index of \p F as an object path.
+ObjectPath paramPath(const clang::FunctionDecl *F, unsigned Index);
+
 /// The directly called function, looking through parentheses and casts.
 const clang::FunctionDecl *directCallee(const clang::CallExpr *C);
 /// The callee's name, or empty for an indirect call.
