@@ -61,6 +61,7 @@ std::vector<AsyncBvecFinding> AsyncBvecAnalyzer::analyze(const FunctionDecl *F) 
     std::vector<const CallExpr *> All;
     std::vector<const BinaryOperator *> Assigns;
   } C{callsIn(F->getBody()), assignmentsIn(F->getBody())};
+  BodyParents Parents(F->getBody());
 
   for (const CallExpr *Bv : C.All) {
     const IterConstructorFn *Ctor = Model.iterConstructor(calleeName(Bv));
@@ -232,21 +233,7 @@ std::vector<AsyncBvecFinding> AsyncBvecAnalyzer::analyze(const FunctionDecl *F) 
       const CFGBlock *SubBlock = Map ? Map->getBlock(Sub) : nullptr;
       if (!SubBlock)
         continue;
-      const VarDecl *Result = nullptr;
-      for (const Stmt *P = PM.getParent(Sub); P; P = PM.getParent(P)) {
-        if (auto *B = dyn_cast<BinaryOperator>(P); B && B->getOpcode() == BO_Assign) {
-          if (auto *D = dyn_cast<DeclRefExpr>(B->getLHS()->IgnoreParenImpCasts()))
-            Result = dyn_cast<VarDecl>(D->getDecl());
-          break;
-        }
-        if (auto *DS = dyn_cast<DeclStmt>(P)) {
-          if (DS->isSingleDecl())
-            Result = dyn_cast<VarDecl>(DS->getSingleDecl());
-          break;
-        }
-        if (!isa<ImplicitCastExpr>(P) && !isa<ParenExpr>(P))
-          break;
-      }
+      const VarDecl *Result = resultVariable(Sub, Parents);
       auto IsEIOCBQUEUED = [&](const Expr *E) {
         Expr::EvalResult R;
         return E->EvaluateAsInt(R, Ctx) && R.Val.getInt() == -529;

@@ -370,28 +370,10 @@ struct RefFlow::Impl {
   /// For `pages`, `!pages`, `pages == NULL`, `pages != NULL` on the tracked
   /// array: the truth value for which the pointer is NULL.
   std::optional<bool> nullTest(const Expr *Cond, const Tracked &T) {
-    Cond = Cond->IgnoreParenCasts();
-    if (auto *U = dyn_cast<UnaryOperator>(Cond); U && U->getOpcode() == UO_LNot) {
-      auto Inner = nullTest(U->getSubExpr(), T);
-      return Inner ? std::optional<bool>(!*Inner) : std::nullopt;
-    }
-    auto IsArray = [&](const Expr *E) {
-      E = E->IgnoreParenCasts();
-      auto *D = dyn_cast<DeclRefExpr>(E);
-      return D && !T.Paths.empty() && T.Paths.front().Suffix.empty() &&
-             D->getDecl()->getCanonicalDecl() == T.Paths.front().Root &&
-             E->getType()->isPointerType();
-    };
-    if (IsArray(Cond))
-      return false; // `if (pages)`: NULL when false
-    if (auto *B = dyn_cast<BinaryOperator>(Cond); B && (B->getOpcode() == BO_EQ || B->getOpcode() == BO_NE)) {
-      const Expr *L = B->getLHS(), *R = B->getRHS();
-      if (!IsArray(L))
-        std::swap(L, R);
-      if (IsArray(L) && R->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull))
-        return B->getOpcode() == BO_EQ;
-    }
-    return std::nullopt;
+    if (T.Paths.empty() || !T.Paths.front().Suffix.empty())
+      return std::nullopt;
+    auto *V = dyn_cast<VarDecl>(T.Paths.front().Root);
+    return V ? nullTestOf(Cond, V) : std::nullopt;
   }
 
   /// `iov_iter_extract_will_pin(i)` / `user_backed_iter(i)` as a condition.
