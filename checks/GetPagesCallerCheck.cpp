@@ -1,6 +1,7 @@
 #include "GetPagesCallerCheck.h"
 
 #include "pageref/Config.h"
+#include "pageref/ScanCollector.h"
 #include "clang/ASTMatchers/ASTMatchFinder.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SHA256.h"
@@ -62,6 +63,8 @@ void GetPagesCallerCheck::check(const MatchFinder::MatchResult &Result) {
   emitNotes(Facts.FlowStops, "stopped: ");
   if (!FactsDir.empty())
     Records.push_back(toJson(Facts, SM));
+  if (ScanCollector *C = activeScanCollector())
+    C->CallSites.push_back(toJson(Facts, SM));
 }
 
 void GetPagesCallerCheck::onEndOfTranslationUnit() {

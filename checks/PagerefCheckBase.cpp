@@ -5,7 +5,7 @@
 namespace pageref {
 
 PagerefCheckBase::PagerefCheckBase(llvm::StringRef Name, clang::tidy::ClangTidyContext *Context)
-    : ClangTidyCheck(Name, Context), ApiModelFiles(Options.getLocalOrGlobal("ApiModelFiles", "").str()),
+    : ClangTidyCheck(Name, Context), CheckName(Name.str()), ApiModelFiles(Options.getLocalOrGlobal("ApiModelFiles", "").str()),
       Model(ApiModel::builtin()) {
   llvm::SmallVector<llvm::StringRef, 4> Files;
   llvm::StringRef(ApiModelFiles).split(Files, ';', -1, /*KeepEmpty=*/false);

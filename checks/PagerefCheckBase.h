@@ -20,6 +20,7 @@ public:
 
 protected:
   const ApiModel &model() const { return Model; }
+  const std::string CheckName; // as registered: "pageref-unbalanced-release"
   /// Matches, bound as "fn", every function defined in the main file that
   /// calls one of \p Names: the unit the engine's flow analyses work on.
   void matchFunctionsCalling(clang::ast_matchers::MatchFinder *Finder, const std::vector<llvm::StringRef> &Names);

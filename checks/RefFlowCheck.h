@@ -5,6 +5,7 @@
 
 #include "PagerefCheckBase.h"
 #include "pageref/RefFlow.h"
+#include "pageref/ScanCollector.h"
 
 #include <memory>
 #include <set>
@@ -13,14 +14,23 @@ namespace pageref {
 
 class RefFlowCheck : public PagerefCheckBase {
 public:
-  RefFlowCheck(llvm::StringRef Name, clang::tidy::ClangTidyContext *Context, std::set<RefFindingKind> Kinds)
-      : PagerefCheckBase(Name, Context), Kinds(std::move(Kinds)) {}
+  RefFlowCheck(llvm::StringRef Name, clang::tidy::ClangTidyContext *Context, std::set<RefFindingKind> Kinds,
+               bool SummaryExporter)
+      : PagerefCheckBase(Name, Context), Kinds(std::move(Kinds)), SummaryExporter(SummaryExporter) {}
   void registerMatchers(clang::ast_matchers::MatchFinder *Finder) override;
   void check(const clang::ast_matchers::MatchFinder::MatchResult &Result) override;
   void onEndOfTranslationUnit() override;
 
 private:
+  /// The findings of \p F again, under each assumption about what the
+  /// functions of other files it hands pages to do with them; the driver's
+  /// merge picks the variant their summaries select (docs/summaries.md).
+  void deferExternal(const clang::FunctionDecl *F, const std::set<std::string> &Externals,
+                     const std::vector<RefFinding> &Base, clang::ASTContext &Ctx, ScanCollector &C);
+  nlohmann::json findingJson(const RefFinding &F, const clang::SourceManager &SM, const clang::LangOptions &LO) const;
+
   std::set<RefFindingKind> Kinds;
+  bool SummaryExporter; // one of the two checks writes the TU's summaries
   std::unique_ptr<TuIndex> Index;
   std::unique_ptr<RefFlow> Flow;
 };
@@ -30,14 +40,16 @@ class UnbalancedReleaseCheck : public RefFlowCheck {
 public:
   UnbalancedReleaseCheck(llvm::StringRef Name, clang::tidy::ClangTidyContext *Context)
       : RefFlowCheck(Name, Context,
-                     {RefFindingKind::Leak, RefFindingKind::DoubleRelease, RefFindingKind::BoundHit}) {}
+                     {RefFindingKind::Leak, RefFindingKind::DoubleRelease, RefFindingKind::BoundHit},
+                     /*SummaryExporter=*/true) {}
 };
 
 /// pageref-release-mismatch (docs/checks/release-mismatch.md)
 class ReleaseMismatchCheck : public RefFlowCheck {
 public:
   ReleaseMismatchCheck(llvm::StringRef Name, clang::tidy::ClangTidyContext *Context)
-      : RefFlowCheck(Name, Context, {RefFindingKind::WrongFamily, RefFindingKind::ExtractUnconditional}) {}
+      : RefFlowCheck(Name, Context, {RefFindingKind::WrongFamily, RefFindingKind::ExtractUnconditional},
+                     /*SummaryExporter=*/false) {}
 };
 
 } // namespace pageref

@@ -113,6 +113,10 @@ struct RefFlow::Impl {
   std::map<const FunctionDecl *, FunctionSummary> Summaries;
   std::set<const FunctionDecl *> SummaryInProgress;
   std::unique_ptr<CallerClassifier> Classifier; // iterator kinds for extract calls
+  // Functions of other files that were handed tracked pages, and what the
+  // whole-tree driver asks us to assume they do (see docs/summaries.md).
+  std::set<std::string> ExternalsSeen;
+  std::map<std::string, ParamEffect> ExternalAssumptions;
 
   Impl(ASTContext &C, const ApiModel &M, const TuIndex &I, RefFlowLimits L)
       : Ctx(C), SM(C.getSourceManager()), Model(M), Index(I), Limits(L) {}
@@ -517,6 +521,7 @@ struct RefFlow::Impl {
           if (const auto *Ptr = PT->getAs<PointerType>(); Ptr && Ptr->getPointeeType().isConstQualified())
             continue; // page_to_nid(const struct page *): looks, does not keep
         }
+        const ParamEffect *Effect = nullptr;
         if (const FunctionDecl *Def = definition(C)) {
           const FunctionSummary &Sum = summaryOf(Def);
           auto It = Sum.Params.find(A);
@@ -524,26 +529,37 @@ struct RefFlow::Impl {
           // page, `void *`): not summarised, so it may keep them.
           if (It == Sum.Params.end())
             return handOff(In, Out);
-          if (It->second.Effect == ParamEffect::Uses)
-            continue;
-          if (It->second.Effect == ParamEffect::TakesOver)
+          Effect = &It->second;
+        } else if (const FunctionDecl *Callee = directCallee(C);
+                   Callee && Callee->isExternallyVisible() && A < Callee->getNumParams() &&
+                   isPageCarrying(Callee->getParamDecl(A)->getType())) {
+          // A function of another file: it may keep or release them. Alone,
+          // the TU cannot know; the whole-tree driver asks again under each
+          // assumption and resolves with that file's summary.
+          ExternalsSeen.insert(Name.str());
+          auto It = ExternalAssumptions.find(Name.str());
+          if (It == ExternalAssumptions.end())
             return handOff(In, Out);
-          if (It->second.Effect == ParamEffect::TakesOverIfNonNull) {
-            const VarDecl *V = resultVar(C, T.F);
-            if (!V || (Out.PendingVar && Out.PendingVar != V))
-              return handOff(In, Out);
-            Out.PendingVar = V;
-            return In.map([](Ref R, Sign S) -> std::optional<std::pair<Ref, Sign>> {
-              return std::make_pair(R == Held ? Pending : R, S);
-            });
-          }
-          bool Element = enclosingLoop(C, T.F) != nullptr;
-          return onRelease(T, In, C, It->second.Family, Name,
-                           " (through " + Name.str() + "(), which calls " + It->second.Via + ")", Out, Element);
+          Effect = &It->second;
+        } else {
+          return handOff(In, Out);
         }
-        // A function of another file: it may keep or release them; the
-        // whole-tree driver resolves it with that file's summary.
-        return handOff(In, Out);
+        if (Effect->Effect == ParamEffect::Uses)
+          continue;
+        if (Effect->Effect == ParamEffect::TakesOver)
+          return handOff(In, Out);
+        if (Effect->Effect == ParamEffect::TakesOverIfNonNull) {
+          const VarDecl *V = resultVar(C, T.F);
+          if (!V || (Out.PendingVar && Out.PendingVar != V))
+            return handOff(In, Out);
+          Out.PendingVar = V;
+          return In.map([](Ref R, Sign S) -> std::optional<std::pair<Ref, Sign>> {
+            return std::make_pair(R == Held ? Pending : R, S);
+          });
+        }
+        bool Element = enclosingLoop(C, T.F) != nullptr;
+        return onRelease(T, In, C, Effect->Family, Name,
+                         " (through " + Name.str() + "(), which calls " + Effect->Via + ")", Out, Element);
       }
       return In;
     }
@@ -1114,6 +1130,9 @@ RefFlow::RefFlow(ASTContext &Ctx, const ApiModel &Model, const TuIndex &Index, R
 RefFlow::~RefFlow() = default;
 std::vector<RefFinding> RefFlow::analyze(const FunctionDecl *F) { return P->analyze(F); }
 const FunctionSummary &RefFlow::summary(const FunctionDecl *F) { return P->summaryOf(F); }
+void RefFlow::assumeExternal(std::map<std::string, ParamEffect> Effects) { P->ExternalAssumptions = std::move(Effects); }
+std::set<std::string> RefFlow::takeExternalsSeen() { return std::exchange(P->ExternalsSeen, {}); }
+bool isPageCarryingType(clang::QualType T) { return isPageCarrying(T); }
 
 nlohmann::json toJson(const FunctionSummary &S) {
   nlohmann::json Params = nlohmann::json::object();

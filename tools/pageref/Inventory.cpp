@@ -85,34 +85,6 @@ std::optional<std::string> parse(int Argc, char **Argv, Options &O) {
   return std::nullopt;
 }
 
-/// Runs tools/kernel/prepare-kernel.py and returns the prepared tree.
-std::optional<std::string> prepareDebian(const std::string &Version, std::string &Err) {
-  auto Python = llvm::sys::findProgramByName("python3");
-  if (!Python) {
-    Err = "python3 not found (needed by tools/kernel/prepare-kernel.py)";
-    return std::nullopt;
-  }
-  llvm::SmallString<128> OutFile;
-  llvm::sys::fs::createTemporaryFile("pageref-prepare", "txt", OutFile);
-  std::vector<llvm::StringRef> Args = {*Python, PAGEREF_PREPARE_KERNEL, "--debian", Version};
-  std::optional<llvm::StringRef> Redirects[] = {std::nullopt, llvm::StringRef(OutFile), std::nullopt};
-  int RC = llvm::sys::ExecuteAndWait(*Python, Args, std::nullopt, Redirects);
-  auto Buf = llvm::MemoryBuffer::getFile(OutFile);
-  llvm::sys::fs::remove(OutFile);
-  if (RC != 0 || !Buf) {
-    Err = "preparing Debian linux-source-" + Version + " failed (" PAGEREF_PREPARE_KERNEL " exited " +
-          std::to_string(RC) + ")";
-    return std::nullopt;
-  }
-  llvm::SmallVector<llvm::StringRef, 8> Lines;
-  (*Buf)->getBuffer().trim().split(Lines, '\n');
-  if (Lines.empty()) {
-    Err = "prepare-kernel.py printed no tree path";
-    return std::nullopt;
-  }
-  return Lines.back().trim().str();
-}
-
 struct Unit {
   std::string File;      // absolute
   std::string Directory; // from the compile database
@@ -154,6 +126,36 @@ std::optional<std::vector<Unit>> readDatabase(const std::string &BuildDir, std::
   return Units;
 }
 
+} // namespace
+
+/// Runs tools/kernel/prepare-kernel.py and returns the prepared tree.
+std::optional<std::string> prepareDebian(const std::string &Version, std::string &Err) {
+  auto Python = llvm::sys::findProgramByName("python3");
+  if (!Python) {
+    Err = "python3 not found (needed by tools/kernel/prepare-kernel.py)";
+    return std::nullopt;
+  }
+  llvm::SmallString<128> OutFile;
+  llvm::sys::fs::createTemporaryFile("pageref-prepare", "txt", OutFile);
+  std::vector<llvm::StringRef> Args = {*Python, PAGEREF_PREPARE_KERNEL, "--debian", Version};
+  std::optional<llvm::StringRef> Redirects[] = {std::nullopt, llvm::StringRef(OutFile), std::nullopt};
+  int RC = llvm::sys::ExecuteAndWait(*Python, Args, std::nullopt, Redirects);
+  auto Buf = llvm::MemoryBuffer::getFile(OutFile);
+  llvm::sys::fs::remove(OutFile);
+  if (RC != 0 || !Buf) {
+    Err = "preparing Debian linux-source-" + Version + " failed (" PAGEREF_PREPARE_KERNEL " exited " +
+          std::to_string(RC) + ")";
+    return std::nullopt;
+  }
+  llvm::SmallVector<llvm::StringRef, 8> Lines;
+  (*Buf)->getBuffer().trim().split(Lines, '\n');
+  if (Lines.empty()) {
+    Err = "prepare-kernel.py printed no tree path";
+    return std::nullopt;
+  }
+  return Lines.back().trim().str();
+}
+
 /// True if the file's text names one of \p Names as a whole identifier.
 bool mentionsAny(const std::string &File, const std::vector<std::string> &Names) {
   auto Buf = llvm::MemoryBuffer::getFile(File);
@@ -181,7 +183,6 @@ std::string shellQuote(llvm::StringRef S) {
   return Q + "'";
 }
 
-} // namespace
 
 int runInventory(int Argc, char **Argv, const std::string &PluginPath) {
   Options O;

@@ -3,6 +3,7 @@
 //   pageref --plugin-path    absolute path of the clang-tidy plugin
 //   pageref inventory ...    run the get-pages caller inventory over a compile database
 #include "Inventory.h"
+#include "Worker.h"
 
 #include "pageref/Config.h"
 
@@ -56,6 +57,8 @@ int main(int argc, char **argv) {
     usage(llvm::outs());
     return 0;
   }
+  if (Cmd == "worker")
+    return pageref::runWorker(argc - 1, argv + 1);
   if (Cmd == "inventory")
     return pageref::runInventory(argc - 1, argv + 1, pageref::pluginPath(argv[0]));
   llvm::errs() << "pageref: unknown command '" << Cmd << "'\n";

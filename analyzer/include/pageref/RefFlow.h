@@ -16,6 +16,7 @@
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
+#include <set>
 
 namespace pageref {
 
@@ -57,6 +58,10 @@ nlohmann::json toJson(const FunctionSummary &S);
 /// units); an error names what is wrong.
 std::optional<FunctionSummary> summaryFromJson(const nlohmann::json &J, std::string &Error);
 
+/// `struct page *`, `struct page **`, `struct folio *`, arrays of them: the
+/// parameters a summary describes.
+bool isPageCarryingType(clang::QualType T);
+
 struct RefFlowLimits {
   unsigned MaxBlockVisits = 20000; // per acquisition
   unsigned SummaryDepth = 3;
@@ -71,6 +76,13 @@ public:
   std::vector<RefFinding> analyze(const clang::FunctionDecl *F);
   /// The summary of a function defined in this TU (computed on demand).
   const FunctionSummary &summary(const clang::FunctionDecl *F);
+
+  /// Cross-TU support for the whole-tree driver. A call that hands tracked
+  /// pages to a function defined in no file of this TU counts as a hand-off,
+  /// unless an effect is assumed for it here. takeExternalsSeen() returns
+  /// (and forgets) the names of such functions met since the last call.
+  void assumeExternal(std::map<std::string, ParamEffect> Effects);
+  std::set<std::string> takeExternalsSeen();
 
   struct Impl;
 
