@@ -379,6 +379,19 @@ std::vector<std::string> ApiModel::trackedNames() const {
   return R;
 }
 
+std::vector<std::string> ApiModel::allFunctionNames() const {
+  std::vector<std::string> R;
+  auto Add = [&](const auto &Map) {
+    for (auto &E : Map)
+      R.push_back(E.first().str());
+  };
+  Add(GetPages), Add(Constructors), Add(Guards), Add(Releases), Add(Acquires), Add(Sinks), Add(Getters);
+  Add(PageViews), Add(PageUsers), Add(WaitFunctions), Add(TypeGetters);
+  llvm::sort(R);
+  R.erase(std::unique(R.begin(), R.end()), R.end());
+  return R;
+}
+
 std::string ApiModel::digest() const {
   auto Hash = llvm::SHA256::hash(llvm::arrayRefFromStringRef(Sources));
   return llvm::toHex(llvm::ArrayRef<uint8_t>(Hash).take_front(12), /*LowerCase=*/true);

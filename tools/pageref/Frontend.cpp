@@ -143,7 +143,7 @@ public:
     std::unique_ptr<clang::ASTConsumer> Inner =
         Factory ? Factory->createASTConsumer(CI, File) : std::make_unique<clang::ASTConsumer>();
     if (Settings.SkipHeaderBodies)
-      Filter = std::make_unique<HeaderBodyFilter>(CI.getSourceManager(), Model.trackedNames());
+      Filter = std::make_unique<HeaderBodyFilter>(CI.getSourceManager(), Model.allFunctionNames());
     return std::make_unique<SkippingConsumer>(std::move(Inner), Filter.get(), Functions, Inputs);
   }
 

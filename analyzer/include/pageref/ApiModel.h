@@ -131,6 +131,9 @@ public:
 
   /// Every function name the model knows, for prefilters.
   std::vector<std::string> trackedNames() const;
+  /// Every function name of every table (acquire, release, sinks, views,
+  /// waits, ...): a body that names none of them means nothing to a check.
+  std::vector<std::string> allFunctionNames() const;
   /// A stable digest of the model's content (cache keys, fact files).
   std::string digest() const;
 
