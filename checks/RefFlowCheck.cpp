@@ -26,6 +26,20 @@ void RefFlowCheck::registerMatchers(MatchFinder *Finder) {
                        this);
 }
 
+void RefFlowCheck::storeOptions(clang::tidy::ClangTidyOptions::OptionMap &Opts) {
+  PagerefCheckBase::storeOptions(Opts);
+  Options.store(Opts, "SummariesFile", SummariesFile);
+}
+
+void RefFlowCheck::loadSummaries() {
+  if (SummariesFile.empty())
+    return;
+  std::string Error;
+  OtherFileEffects = loadExternalEffects(SummariesFile, Error);
+  if (!OtherFileEffects)
+    configurationDiag("%0 (option SummariesFile of %1)", clang::DiagnosticIDs::Error) << Error << CheckName;
+}
+
 namespace {
 
 const char *effectName(const ParamEffect &E) {
@@ -122,7 +136,7 @@ void RefFlowCheck::deferExternal(const FunctionDecl *F, const std::set<std::stri
     }
     Flow->assumeExternal(Assume);
     nlohmann::json Findings = Keep(Flow->analyze(F));
-    Flow->assumeExternal({});
+    Flow->assumeExternal(OtherFileEffects ? *OtherFileEffects : ExternalEffects());
     Flow->takeExternalsSeen();
     if (Findings != BaseJson)
       Variants.push_back({{"assume", AssumeJson}, {"findings", Findings}});
@@ -135,6 +149,8 @@ void RefFlowCheck::check(const MatchFinder::MatchResult &Result) {
   if (!Flow) {
     Index = std::make_unique<TuIndex>(*Result.Context);
     Flow = std::make_unique<RefFlow>(*Result.Context, model(), *Index);
+    if (OtherFileEffects)
+      Flow->assumeExternal(*OtherFileEffects);
   }
   ScanCollector *Collector = activeScanCollector();
   if (const auto *S = Result.Nodes.getNodeAs<FunctionDecl>("summarize")) {

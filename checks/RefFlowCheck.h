@@ -3,6 +3,7 @@
 // emit the findings of the kinds the check owns.
 #pragma once
 
+#include "ExternalSummaries.h"
 #include "PagerefCheckBase.h"
 #include "pageref/RefFlow.h"
 #include "pageref/ScanCollector.h"
@@ -16,7 +17,11 @@ class RefFlowCheck : public PagerefCheckBase {
 public:
   RefFlowCheck(llvm::StringRef Name, clang::tidy::ClangTidyContext *Context, std::set<RefFindingKind> Kinds,
                bool SummaryExporter)
-      : PagerefCheckBase(Name, Context), Kinds(std::move(Kinds)), SummaryExporter(SummaryExporter) {}
+      : PagerefCheckBase(Name, Context), Kinds(std::move(Kinds)), SummaryExporter(SummaryExporter),
+        SummariesFile(Options.getLocalOrGlobal("SummariesFile", "").str()) {
+    loadSummaries();
+  }
+  void storeOptions(clang::tidy::ClangTidyOptions::OptionMap &Opts) override;
   void registerMatchers(clang::ast_matchers::MatchFinder *Finder) override;
   void check(const clang::ast_matchers::MatchFinder::MatchResult &Result) override;
   void onEndOfTranslationUnit() override;
@@ -27,10 +32,14 @@ private:
   /// merge picks the variant their summaries select (docs/summaries.md).
   void deferExternal(const clang::FunctionDecl *F, const std::set<std::string> &Externals,
                      const std::vector<RefFinding> &Base, clang::ASTContext &Ctx, ScanCollector &C);
+  /// Reads the SummariesFile option's file (effects of functions of other files).
+  void loadSummaries();
   nlohmann::json findingJson(const RefFinding &F, const clang::SourceManager &SM, const clang::LangOptions &LO) const;
 
   std::set<RefFindingKind> Kinds;
   bool SummaryExporter; // one of the two checks writes the TU's summaries
+  std::string SummariesFile; // a previous scan's pageref.json; empty: none
+  std::shared_ptr<const ExternalEffects> OtherFileEffects;
   std::unique_ptr<TuIndex> Index;
   std::unique_ptr<RefFlow> Flow;
 };
