@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(cmake make g++ python3 xz-utils
           clang-19 clang-tidy-19 libclang-19-dev libclang-cpp19-dev llvm-19-dev llvm-19-tools
           clang-tidy-14 nlohmann-json3-dev libgtest-dev
+          clangd-19 libgrpc++-dev libgrpc-dev libprotobuf-dev libabsl-dev neovim
           bc flex bison libelf-dev libssl-dev
           linux-source-6.1 linux-source-6.12)
 missing=()
