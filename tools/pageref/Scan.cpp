@@ -26,6 +26,8 @@
 #include "llvm/Support/xxhash.h"
 
 #include <atomic>
+#include <csignal>
+#include <thread>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -280,7 +282,7 @@ struct ScanOptions {
   std::vector<std::string> ApiModelFiles;
   std::vector<std::string> Formats = {"text", "json"};
   unsigned Jobs = 2, ShardK = 0, ShardN = 0, Timeout = 600;
-  bool Prefilter = true, Cache = true, ParseOnly = false, Help = false;
+  bool Prefilter = true, Cache = true, ParseOnly = false, Help = false, UnknownCalleesUse = false;
 };
 
 void scanUsage(llvm::raw_ostream &OS) {
@@ -296,6 +298,8 @@ void scanUsage(llvm::raw_ostream &OS) {
         "  (none)          Debian's linux-source-6.1, prepared and cached (same as --debian 6.1)\n"
         "  --shard K/N     the K-th of N parts; combine the parts with `pageref merge DIR...`\n"
         "  --baseline FILE known findings (`pageref baseline`); only others count as new\n"
+        "  --unknown-callees hand-off|uses  what a function no analysed TU defines does with pages\n"
+        "                  handed to it: keeps them (default, as clang-tidy) or only uses them (stricter)\n"
         "  --cache-dir DIR per-TU result cache (default $PAGEREF_CACHE_DIR/scan or ~/.cache/pageref/scan;\n"
         "                  delete it to clear)\n"
         "Exit status: 0 nothing new, 1 new findings, 2 the run failed (a TU that did not parse, bad input).\n";
@@ -323,6 +327,12 @@ std::optional<std::string> parseScan(int Argc, char **Argv, ScanOptions &O) {
       O.Prefilter = false;
     } else if (A == "--no-cache") {
       O.Cache = false;
+    } else if (A == "--unknown-callees") {
+      if (auto E = Need(V))
+        return E;
+      if (V != "hand-off" && V != "uses")
+        return "--unknown-callees takes hand-off or uses, got '" + V + "'";
+      O.UnknownCalleesUse = V == "uses";
     } else if (A == "--parse-only") {
       O.ParseOnly = true; // the benchmark's parse floor: the same front end, no checks
     } else if (A.starts_with("-j") && A.size() > 2) {
@@ -402,6 +412,30 @@ std::string resultName(const std::string &File, const std::string &Tree) {
   return N + "." + hexDigest(File, 4) + ".json";
 }
 
+/// Runs a worker and waits at most \p Timeout seconds. ExecuteAndWait's own
+/// time-out relies on SIGALRM, which in a process with a thread pool may go
+/// to another thread and never interrupt the wait: poll instead.
+int runWithTimeout(llvm::StringRef Program, llvm::ArrayRef<llvm::StringRef> Args,
+                   llvm::ArrayRef<std::optional<llvm::StringRef>> Redirects, unsigned Timeout, std::string &Err,
+                   bool &Failed) {
+  llvm::sys::ProcessInfo PI = llvm::sys::ExecuteNoWait(Program, Args, std::nullopt, Redirects, 0, &Err, &Failed);
+  if (Failed || PI.Pid == llvm::sys::ProcessInfo::InvalidPid)
+    return -1;
+  auto Deadline = std::chrono::steady_clock::now() + std::chrono::seconds(Timeout);
+  for (auto Sleep = std::chrono::milliseconds(2);; Sleep = std::min(Sleep * 2, std::chrono::milliseconds(50))) {
+    llvm::sys::ProcessInfo R = llvm::sys::Wait(PI, /*SecondsToWait=*/0, &Err);
+    if (R.Pid != 0)
+      return R.ReturnCode;
+    if (std::chrono::steady_clock::now() >= Deadline) {
+      ::kill(PI.Pid, SIGKILL);
+      llvm::sys::Wait(PI, std::nullopt, nullptr);
+      Err = "timed out";
+      return -2;
+    }
+    std::this_thread::sleep_for(Sleep);
+  }
+}
+
 struct RunContext {
   std::string Self, Tree, TuDir, WorkDir, ModelDigest;
   FrontendSettings Settings;
@@ -439,7 +473,7 @@ std::vector<json> analyseAll(const std::vector<CompileJob> &Jobs, const RunConte
           llvm::SmallVector<llvm::StringRef, 4> Args = {C.Self, "worker", JobFile, Tmp};
           std::optional<llvm::StringRef> Redirects[] = {llvm::StringRef(""), llvm::StringRef(Log),
                                                         llvm::StringRef(Log)};
-          RC = llvm::sys::ExecuteAndWait(C.Self, Args, std::nullopt, Redirects, C.Timeout, 0, &Err, &Failed);
+          RC = runWithTimeout(C.Self, Args, Redirects, C.Timeout, Err, Failed);
         }
         std::string ReadErr;
         std::optional<json> Got = RC == 0 ? readJson(Tmp, ReadErr) : std::nullopt;
@@ -459,7 +493,7 @@ std::vector<json> analyseAll(const std::vector<CompileJob> &Jobs, const RunConte
             R["error"] = "the worker exited with status " + std::to_string(RC) + (Err.empty() ? "" : ": " + Err);
         }
         if (R.value("status", "") == "failed")
-          R["reproducer"] = shellQuote(C.Self) + " worker " + shellQuote(JobFile) + " /dev/stdout  # log: " + Log;
+          R["reproducer"] = shellQuote(C.Self) + " worker " + shellQuote(JobFile) + " -  # log: " + Log;
         else
           C.Cache->store(Key, R);
         Status = R.value("status", "") == "ok" ? "ok" : "FAILED";
@@ -524,7 +558,7 @@ bool findingLess(const json &A, const json &B) {
 } // namespace
 
 json mergeTuResults(std::vector<json> TUs, const std::string &Tree, const std::string &Checks,
-                    const std::string &ApiModelDigest) {
+                    const std::string &ApiModelDigest, bool UnknownCalleesUse) {
   // One result per file: a successful one over a failed one, a TU selected
   // for itself over one analysed for its summaries.
   std::map<std::string, json> ByFile;
@@ -583,11 +617,15 @@ json mergeTuResults(std::vector<json> TUs, const std::string &Tree, const std::s
       for (const json &N : D["externals"]) {
         std::string Name = N.get<std::string>();
         auto It = Summaries.find(Name);
-        std::string E = It == Summaries.end() ? "takes-over" : effectOf(It->second);
+        // A function no analysed TU defines: a hand-off, unless asked to
+        // assume it only uses the pages (--unknown-callees uses).
+        std::string E = It != Summaries.end() ? effectOf(It->second) : UnknownCalleesUse ? "uses" : "takes-over";
         Assume[Name] = E;
         if (E != "takes-over") {
           AllHandOff = false;
-          Used.push_back({{"function", Name}, {"file", It->second.value("file", "")}, {"effect", E}});
+          Used.push_back({{"function", Name},
+                          {"file", It != Summaries.end() ? It->second.value("file", "") : std::string()},
+                          {"effect", It != Summaries.end() ? E : "unknown, assumed " + E}});
         }
       }
       if (AllHandOff)
@@ -602,6 +640,8 @@ json mergeTuResults(std::vector<json> TUs, const std::string &Tree, const std::s
             for (const json &U2 : Used) {
               std::string Name = U2["function"];
               std::string Marker = "{{via:" + Name + "}}";
+              if (!Summaries.count(Name))
+                continue;
               std::string Via = "a release";
               const json Params = Summaries[Name]["params"];
               for (auto &[I, P] : Params.items())
@@ -981,7 +1021,8 @@ int runScan(int Argc, char **Argv, const std::string &Self) {
   for (json &R : More)
     Results.push_back(std::move(R));
 
-  json Scan = mergeTuResults(std::move(Results), Tree, O.Checks, Digest);
+  json Scan = mergeTuResults(std::move(Results), Tree, O.Checks, Digest, O.UnknownCalleesUse);
+  Scan["unknown_callees"] = O.UnknownCalleesUse ? "uses" : "hand-off";
   return finish("scan", Scan, OutDir, O.Formats, O.Baseline);
 }
 
@@ -1017,6 +1058,7 @@ int runMerge(int Argc, char **Argv) {
     return fail("merge", "give at least one directory of per-TU results");
   std::vector<json> TUs;
   std::string Tree, Checks, Digest;
+  bool UnknownUses = false;
   for (const std::string &D : Dirs) {
     std::string TuDir = llvm::sys::fs::is_directory(D + "/tu") ? D + "/tu" : D;
     if (!llvm::sys::fs::is_directory(TuDir))
@@ -1047,6 +1089,7 @@ int runMerge(int Argc, char **Argv) {
     if (auto M = readJson(D + "/pageref.json", Err); M && M->is_object()) {
       Tree = M->value("tree", Tree);
       Checks = M->value("checks", Checks);
+      UnknownUses = M->value("unknown_callees", "") == "uses";
       Digest = M->value("api_model", Digest);
     }
   }
@@ -1058,7 +1101,8 @@ int runMerge(int Argc, char **Argv) {
   }
   if (auto EC = llvm::sys::fs::create_directories(OutDir))
     return fail("merge", OutDir + ": cannot create the output directory: " + EC.message());
-  json Scan = mergeTuResults(std::move(TUs), Tree, Checks, Digest);
+  json Scan = mergeTuResults(std::move(TUs), Tree, Checks, Digest, UnknownUses);
+  Scan["unknown_callees"] = UnknownUses ? "uses" : "hand-off";
   return finish("merge", Scan, OutDir, Formats, Baseline);
 }
 

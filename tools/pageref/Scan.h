@@ -16,8 +16,9 @@ int runCheck(int Argc, char **Argv);
 
 /// The scan document (docs/scan-schema.md) from per-TU results: cross-TU
 /// resolution with the merged summaries, fingerprints, paths relative to
-/// \p Tree, everything sorted.
+/// \p Tree, everything sorted. \p UnknownCalleesUse: a function no TU
+/// defines is assumed to only use the pages it is handed (else: keeps them).
 nlohmann::json mergeTuResults(std::vector<nlohmann::json> TUs, const std::string &Tree, const std::string &Checks,
-                              const std::string &ApiModelDigest);
+                              const std::string &ApiModelDigest, bool UnknownCalleesUse);
 
 } // namespace pageref

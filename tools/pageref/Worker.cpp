@@ -22,7 +22,7 @@ json jobJson(const CompileJob &J, const FrontendSettings &S) {
 
 int runWorker(int Argc, char **Argv) {
   if (Argc != 3) {
-    llvm::errs() << "usage: pageref worker JOB.json OUT.json (started by pageref scan)\n";
+    llvm::errs() << "usage: pageref worker JOB.json OUT.json|- (started by pageref scan)\n";
     return 2;
   }
   auto Buf = llvm::MemoryBuffer::getFile(Argv[1]);
@@ -45,6 +45,10 @@ int runWorker(int Argc, char **Argv) {
   S.RunChecks = Job.value("run_checks", true);
   S.SkipHeaderBodies = Job.value("skip_header_bodies", true);
   json Result = analyzeTranslationUnit(J, S);
+  if (llvm::StringRef(Argv[2]) == "-") {
+    llvm::outs() << Result.dump(1) << "\n";
+    return 0;
+  }
   std::string Err = writeJsonAtomically(Result, Argv[2]);
   if (!Err.empty()) {
     llvm::errs() << "pageref worker: " << Err << "\n";
