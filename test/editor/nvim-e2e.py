@@ -63,6 +63,9 @@ class Failure(Exception):
     pass
 
 
+SESSIONS = []  # (name, workspace, plan steps, nvim's results), for --transcript
+
+
 def expect(cond, what):
     if not cond:
         raise Failure(what)
@@ -129,6 +132,7 @@ def run_nvim(args, ws, steps, tmp, name):
     if not os.path.exists(plan["out"]):
         raise Failure(f"nvim wrote no results (exit {r.returncode}):\n{r.stdout}")
     results = json.load(open(plan["out"]))
+    SESSIONS.append((name, ws, steps, results))
     if "error" in results:
         raise Failure(f"nvim-lsp.lua: {results['error']}\n{r.stdout}")
     if r.returncode != 0:
@@ -296,6 +300,48 @@ def case_clang_tidy_config(args, tree, tmp):
                f"message {diag['message']!r} does not name the helper's release from the summaries")
 
 
+def write_transcript(path, tree):
+    """What each Neovim session showed, step by step, in Markdown."""
+    out = ["# pageref-clangd in Neovim: recorded sessions", "",
+           "Written by `test/editor/nvim-e2e.py --transcript` from real `nvim --headless` sessions "
+           "(Neovim's built-in LSP client, pageref-clangd as the server); regenerate it the same way.",
+           ""]
+    for name, ws, plan_steps, results in SESSIONS:
+        source = os.path.basename(ws.path)
+        out += [f"## {name}: `{source}`", ""]
+        for plan_step, step in zip(plan_steps, results["steps"]):
+            lines = step["text"].split("\n")
+            action = {"open": "open the file",
+                      "code_action": f"code action menu at line {plan_step.get('line', 0) + 1}, "
+                                     f"pick \"{plan_step.get('title')}\"",
+                      "set_line": f"edit line {plan_step.get('line', 0) + 1} to "
+                                  f"`{plan_step.get('text', '').strip()}`"}[plan_step["do"]]
+            out += [f"### {step['id']}: {action}", ""]
+            if "offered" in step:
+                out += ["Code actions offered: " + ", ".join(f"\"{t}\"" for t in step["offered"]) +
+                        f"; after applying it line {plan_step['line'] + 1} is "
+                        f"`{lines[plan_step['line']].strip()}`.", ""]
+            diags = [d for d in step["published"] if str(d.get("code", "")).startswith("pageref-")]
+            if not diags:
+                out += ["No pageref diagnostic (textDocument/publishDiagnostics of version "
+                        f"{step['version']}).", ""]
+            for d in diags:
+                r = d["range"]
+                out += ["```"]
+                out += [f"{source}:{r['start']['line'] + 1}:{r['start']['character'] + 1}-"
+                        f"{r['end']['character'] + 1} {d['code']} (severity {d['severity']}, source {d['source']})",
+                        f"  {lines[r['start']['line']].strip()}"]
+                out += ["float:"] + [f"  {f}" for f in step["float"]]
+                out += ["relatedInformation:"]
+                for ri in d.get("relatedInformation", []):
+                    loc = ri["location"]["range"]["start"]
+                    out += [f"  {source}:{loc['line'] + 1}:{loc['character'] + 1}: {ri['message']}",
+                            f"    {lines[loc['line']].strip()}"]
+                out += ["```", ""]
+    with open(path, "w") as f:
+        f.write("\n".join(out))
+
+
 CASES = {"plain": case_plain, "unbalanced-release": case_unbalanced_release,
          "release-mismatch": case_release_mismatch, "clang-tidy-config": case_clang_tidy_config}
 KERNEL_CASES = {"plain", "unbalanced-release", "release-mismatch"}
@@ -311,6 +357,7 @@ def main():
     src.add_argument("--debian", default="6.1")
     src.add_argument("--tree")
     ap.add_argument("--keep", action="store_true", help="keep the workspaces and nvim's results")
+    ap.add_argument("--transcript", help="write what each Neovim session showed to this Markdown file")
     ap.add_argument("cases", nargs="+", choices=sorted(CASES))
     args = ap.parse_args()
     for tool in ("pageref_clangd", "plugin", "clang_tidy", "nvim"):
@@ -339,6 +386,8 @@ def main():
                 failed += 1
                 print(f"FAIL {case}: {e}")
     finally:
+        if args.transcript:
+            write_transcript(args.transcript, tree)
         if args.keep:
             print(f"nvim-e2e: kept {tmp}")
         else:

@@ -62,8 +62,21 @@ local function record(step, extra)
       related = d.user_data and d.user_data.lsp and d.user_data.lsp.relatedInformation or vim.NIL,
     })
   end
+  -- What the user sees on the diagnostic's line: Neovim's diagnostic float.
+  local float = {}
+  for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+    if type(d.code) == 'string' and d.code:find('^pageref%-') then
+      vim.api.nvim_win_set_cursor(0, { d.lnum + 1, d.col })
+      local fbuf, fwin = vim.diagnostic.open_float(bufnr, { scope = 'cursor' })
+      if fbuf then
+        vim.list_extend(float, vim.api.nvim_buf_get_lines(fbuf, 0, -1, false))
+        vim.api.nvim_win_close(fwin, true)
+      end
+    end
+  end
   local entry = {
     id = step.id,
+    float = float,
     version = version,
     published = published[version].diagnostics,
     shown = shown,
