@@ -101,7 +101,7 @@ def check_text(out, scan):
     # Every line but the summary is in clang-tidy's shape, for quickfix lists.
     for l in lines[:-1]:
         check(re.match(r"^[^:\s]+:\d+:\d+: (warning|remark|note|error): .+", l), "text: not clang-tidy shaped: " + l)
-    check(lines[-1] == "pageref: 3 findings (1 remark, 2 warning), baseline: 1 known, 2 new, 1 fixed; "
+    check(lines[-1] == "pageref: 3 findings (1 remark, 2 warnings), baseline: 1 known, 2 new, 1 fixed; "
           "3 get-pages call sites (2 extract-ready, 1 unknown); 4 translation units, 1 not analysed",
           "text: summary line is " + lines[-1])
 

@@ -296,6 +296,8 @@ json analyzeTranslationUnit(const CompileJob &Job, const FrontendSettings &S) {
   // No driver chatter ("N warnings generated.") on the worker's stderr.
   Tool.appendArgumentsAdjuster(clang::tooling::getInsertArgumentAdjuster(
       "-fno-color-diagnostics", clang::tooling::ArgumentInsertPosition::END));
+  Tool.appendArgumentsAdjuster(clang::tooling::getInsertArgumentAdjuster(
+      "-fno-caret-diagnostics", clang::tooling::ArgumentInsertPosition::END));
 
   ScanCollector Collector;
   std::vector<FunctionRange> Functions;
