@@ -19,7 +19,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import fixture_scan, read, report  # noqa: E402
+from common import fixture_scan, read, report, verdict  # noqa: E402
 
 
 def chromium():
@@ -149,10 +149,7 @@ def main():
             sys.exit("pageref report failed: " + se)
         html_path, scan = os.path.join(out, "pageref.html"), json.loads(read(os.path.join(out, "pageref.json")))
     failures = check(html_path, scan, a.screenshot)
-    for f in failures:
-        print("FAIL:", f)
-    print("%d failures" % len(failures))
-    return 1 if failures else 0
+    return verdict(failures)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import fixture_scan, read, report  # noqa: E402
+from common import fixture_scan, read, report, verdict  # noqa: E402
 
 FORMATS = ["pageref.txt", "pageref.json", "pageref.sarif", "pageref.html"]
 SUBSYSTEM_OF = {  # the fixture's files, and files placed to exercise MAINTAINERS
@@ -33,7 +33,6 @@ failures = []
 def check(cond, what):
     if not cond:
         failures.append(what)
-        print("FAIL:", what)
     return cond
 
 
@@ -208,7 +207,7 @@ def main():
     out1 = os.path.join(a.work, "out1")
     rc, so, se = report(a.pageref, [scan_path], out1, "--baseline", baseline)
     if not check(rc == 0, "pageref report exited %d: %s" % (rc, se)):
-        return 1
+        return verdict(failures)
     check_text(out1, json.loads(read(scan_path)))
     check_json(out1, json.loads(read(scan_path)), os.path.join(a.source_dir, "docs", "pageref-scan.schema.json"))
     check_sarif(out1, scan, os.path.join(a.source_dir, "docs"))
@@ -292,8 +291,7 @@ def main():
     rc, _, se = report(a.pageref, [scan_path], os.path.join(a.work, "bad-out"), "--format", "pdf")
     check(rc == 2 and "unknown report format 'pdf'" in se, "unknown format: %r" % se)
 
-    print("%d failures" % len(failures))
-    return 1 if failures else 0
+    return verdict(failures)
 
 
 if __name__ == "__main__":

@@ -28,3 +28,11 @@ def report(pageref, inputs, out, *extra):
 def read(path, mode="r"):
     with open(path, mode) as f:
         return f.read()
+
+
+def verdict(failures):
+    """Prints the failures; the exit status of a test script."""
+    for f in failures:
+        print("FAIL:", f)
+    print("%d failures" % len(failures))
+    return 1 if failures else 0

@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import read  # noqa: E402
+from common import read, verdict  # noqa: E402
 import importlib.util  # noqa: E402
 
 
@@ -95,10 +95,7 @@ def main():
         print("%s\n  %s" % (name, "\n  ".join(items)))
 
     failures += load("check-html-chromium").check(os.path.join(report_dir, "pageref.html"), scan, a.screenshot)
-    for f in failures:
-        print("FAIL:", f)
-    print("%d failures" % len(failures))
-    return 1 if failures else 0
+    return verdict(failures)
 
 
 if __name__ == "__main__":

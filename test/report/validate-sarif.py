@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import fixture_scan, read, report  # noqa: E402
+from common import fixture_scan, read, report, verdict  # noqa: E402
 
 MULTITOOL = "@microsoft/sarif-multitool@5.7.0"
 
@@ -90,10 +90,7 @@ def main():
             sys.exit("pageref report failed: " + se)
         sarif, work = os.path.join(a.work, "out", "pageref.sarif"), a.work
     failures = validate(a.npm_prefix, sarif, work)
-    for f in failures:
-        print("FAIL:", f)
-    print("%d failures" % len(failures))
-    return 1 if failures else 0
+    return verdict(failures)
 
 
 if __name__ == "__main__":

@@ -59,16 +59,16 @@ std::string toText(const ReportDoc &D) {
          << U.value("error", std::string("failed")) << " [pageref-scan]\n";
     }
 
-  auto Counts = [](const std::map<std::string, int> &M) {
+  auto Counts = [](const std::map<std::string, int> &M, bool Plural) {
     std::string R;
     for (auto &[K, N] : M)
-      R += (R.empty() ? "" : ", ") + std::to_string(N) + " " + K;
+      R += (R.empty() ? "" : ", ") + std::to_string(N) + " " + K + (Plural && N != 1 ? "s" : "");
     return R.empty() ? std::string("none") : R;
   };
-  OS << "pageref: " << S["findings"].size() << " findings (" << Counts(Severities) << ")";
+  OS << "pageref: " << S["findings"].size() << " findings (" << Counts(Severities, true) << ")";
   if (D.HasBaseline)
-    OS << ", baseline: " << Counts(Baseline) << ", " << D.Fixed.size() << " fixed";
-  OS << "; " << S["call_sites"].size() << " get-pages call sites (" << Counts(Verdicts) << "); "
+    OS << ", baseline: " << Counts(Baseline, false) << ", " << D.Fixed.size() << " fixed";
+  OS << "; " << S["call_sites"].size() << " get-pages call sites (" << Counts(Verdicts, false) << "); "
      << S["translation_units"].size() << " translation units, " << Failed << " not analysed\n";
   return OS.str();
 }
