@@ -9,7 +9,12 @@ packages=(cmake make g++ python3 xz-utils
           clang-tidy-14 nlohmann-json3-dev libgtest-dev
           clangd-19 libgrpc++-dev libgrpc-dev libprotobuf-dev libabsl-dev neovim
           bc flex bison libelf-dev libssl-dev
-          linux-source-6.1 linux-source-6.12)
+          linux-source-6.1 linux-source-6.12
+          chromium python3-jsonschema libicu72)
+# The report tests: headless Chromium, the JSON Schema, and the SARIF Multitool
+# from npm (a self-contained .NET program: it needs ICU). A Node.js from elsewhere
+# (NodeSource) brings its own npm and conflicts with Debian's npm package.
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -77,7 +77,7 @@ def check(html_path, scan, screenshot=None):
             failures.append("script errors: %r" % result["errors"])
 
         # Counts the page states, against the JSON.
-        counts = {k: int(v) for k, v in re.findall(r'<b class="count" data-key="([^"]+)">(\d+)</b>', dom)}
+        counts = {k: int(v) for k, v in re.findall(r'<b class="count(?: zero)?" data-key="([^"]+)">(\d+)</b>', dom)}
         verdicts = collections.Counter(c["verdict"] for c in scan["call_sites"])
         checks = collections.Counter(f["check"] for f in scan["findings"])
         want = {"callsites": len(scan["call_sites"]), "findings": len(scan["findings"]),

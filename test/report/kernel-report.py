@@ -78,7 +78,7 @@ def main():
                           r'[^:<]+:(\d+):\d+</span></div><p class=reason>(.*?)</p>', art, re.S)
             if m:
                 where[(html.unescape(m.group(2)), int(m.group(3)))] = (html.unescape(name), m.group(1), m.group(4))
-    for f, line, func, callee, verdict, *rest in expected:
+    for f, line, func, callee, reviewed, *rest in expected:
         got = where.get((f, int(line)))
         if not got:
             failures.append("html: %s:%s %s() is not under any subsystem" % (f, line, func))
@@ -89,8 +89,8 @@ def main():
     if len(where) != len(scan["call_sites"]):
         failures.append("html: %d call sites, the JSON has %d" % (len(where), len(scan["call_sites"])))
     groups = {}
-    for (f, line), (name, verdict, _) in sorted(where.items()):
-        groups.setdefault(name, []).append("%s:%d %s" % (f, line, verdict))
+    for (f, line), (name, v, _) in sorted(where.items()):
+        groups.setdefault(name, []).append("%s:%d %s" % (f, line, v))
     for name, items in sorted(groups.items()):
         print("%s\n  %s" % (name, "\n  ".join(items)))
 

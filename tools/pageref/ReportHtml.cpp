@@ -31,10 +31,10 @@ const char *Js =
 const std::vector<std::string> KnownVerdicts = {"extract-ready", "needs-refs", "already-conditional", "unknown"};
 
 const char *verdictHelp(const std::string &V) {
-  if (V == "extract-ready") return "can move to iov_iter_extract_pages() with a release conditional on the pin";
-  if (V == "needs-refs") return "the pages go to an owner that drops references on its own schedule";
-  if (V == "already-conditional") return "the release already depends on the iterator kind or pin state";
-  return "the analysis could not decide; the reason says what is missing";
+  if (V == "extract-ready") return "can move to iov_iter_extract_pages()";
+  if (V == "needs-refs") return "an owner drops references on its own schedule";
+  if (V == "already-conditional") return "the release already tests the pin";
+  return "not decided: the reason says what is missing";
 }
 
 std::string esc(llvm::StringRef S) {
@@ -261,7 +261,7 @@ std::string finding(const json &F, const std::string &Slug, Sources &Src) {
     Out += "<li>" + esc(Notes[I]["message"]) + " <span class=where>" + esc(where(Notes[I])) + "</span></li>";
     Marks.push_back({Notes[I]["file"], Notes[I]["line"], std::to_string(I + 1), Notes[I]["message"]});
   }
-  Out += "<li><b>" + esc(F["message"]) + "</b> <span class=where>" + esc(where(F)) + "</span></li></ol>";
+  Out += "<li><b>reported here</b> <span class=where>" + esc(where(F)) + "</span></li></ol>";
   Marks.push_back({F["file"], F["line"], std::to_string(Notes.size() + 1), F["message"]});
   for (const json &X : F["fixes"]) {
     Out += "<p>fix-it: replace " + esc(where(X)) + ":" + std::to_string(X["column"].get<int64_t>()) + "&ndash;" +
@@ -328,7 +328,7 @@ struct Group {
 };
 
 std::string counted(const std::string &Key, size_t N) {
-  return "<b class=count data-key=\"" + esc(Key) + "\">" + num(N) + "</b>";
+  return "<b class=\"count" + std::string(N ? "" : " zero") + "\" data-key=\"" + esc(Key) + "\">" + num(N) + "</b>";
 }
 
 } // namespace
@@ -421,49 +421,51 @@ std::string toHtml(const ReportDoc &D) {
        num(S["call_sites"].size()) + " call sites, <b id=shown-findings>" + num(S["findings"].size()) + "</b> of " +
        num(S["findings"].size()) + " findings</span></div></nav>\n<main>";
 
-  // Overview: totals, charts, subsystems.
+  // Overview: totals and charts, then what the verdicts mean, in one screen
+  // row so that the subsystem table starts above the fold at 1280x800.
   H += "<section class=overview><div class=card><h3>get-pages call sites</h3><div class=big>" +
        counted("callsites", S["call_sites"].size()) + "</div>";
   std::vector<std::tuple<std::string, std::string, size_t>> Bars;
   for (const std::string &V : VerdictOrder)
     Bars.emplace_back(V, "v-" + V, Verdicts.count(V) ? Verdicts[V] : 0);
   H += barChart("Call sites by verdict", Bars);
-  H += "<div class=meta>";
-  for (const std::string &V : VerdictOrder)
-    H += counted("verdict:" + V, Verdicts.count(V) ? Verdicts[V] : 0) + " " + esc(V) + ": " + verdictHelp(V) + "<br>";
-  H += "</div></div><div class=card><h3>findings</h3><div class=big>" + counted("findings", S["findings"].size()) +
-       "</div>";
+  H += "</div><div class=card><h3>findings</h3><div class=big>" + counted("findings", S["findings"].size()) + "</div>";
   Bars.clear();
   for (const CheckInfo &C : checks())
     if (llvm::StringRef(C.Name) != "pageref-get-pages-caller")
-      Bars.emplace_back(llvm::StringRef(C.Name).drop_front(8).str(), "c-warning", Checks.count(C.Name) ? Checks[C.Name] : 0);
+      Bars.emplace_back(llvm::StringRef(C.Name).drop_front(8).str(), "c-warning",
+                        Checks.count(C.Name) ? Checks[C.Name] : 0);
   for (auto &[C, N] : Checks)
     if (!findCheck(C))
       Bars.emplace_back(C, "c-warning", N);
   H += barChart("Findings by check", Bars);
   H += "<div class=meta>";
   for (auto &[C, N] : Checks)
-    H += counted("check:" + C, N) + " " + esc(C) + "<br>";
+    H += counted("check:" + C, N) + " " + esc(C) + " &nbsp; ";
   if (D.HasBaseline)
-    H += "baseline: " + counted("baseline:new", States["new"]) + " new, " + counted("baseline:known", States["known"]) +
-         " known, " + counted("baseline:fixed", D.Fixed.size()) + " fixed";
-  H += "</div></div><div class=card><h3>subsystems</h3><div class=big>" + counted("subsystems", Groups.size()) +
-       "</div><div class=meta>from " + (MaintErr.empty() ? "the tree's MAINTAINERS (F:/X: patterns, the most "
-                                                         "specific entry wins)"
-                                                       : esc(MaintErr)) +
-       "<br>Pick a row below, or the filters above, to see one subsystem. Each call site has its evidence and "
-       "the source lines behind it; each finding its path as numbered steps on the source.</div></div></section>\n";
-
-  H += "<h2>Per subsystem</h2><table class=subsys><tr><th>subsystem</th><th>call sites by verdict</th>";
+    H += "<br>baseline: " + counted("baseline:new", States["new"]) + " new, " +
+         counted("baseline:known", States["known"]) + " known, " + counted("baseline:fixed", D.Fixed.size()) +
+         " fixed";
+  H += "</div></div><div class=card><h3>verdicts</h3><table class=legend>";
   for (const std::string &V : VerdictOrder)
-    H += "<th class=n>" + esc(V) + "</th>";
-  H += "<th class=n>findings</th><th>send a conversion to</th></tr>";
+    H += "<tr><td><span class=\"swatch v-" + esc(V) + "\"></span></td><td class=n>" +
+         counted("verdict:" + V, Verdicts.count(V) ? Verdicts[V] : 0) + "</td><td><b>" + esc(V) + "</b> " +
+         verdictHelp(V) + "</td></tr>";
+  H += "</table><div class=meta>" + counted("subsystems", Groups.size()) + " subsystems from " +
+       (MaintErr.empty() ? std::string("MAINTAINERS (F:/X:, the most specific entry wins)") : esc(MaintErr)) +
+       "</div></div></section>\n";
+
+  H += "<h2>Per subsystem<span class=meta>pick a row for its call sites (with evidence and source) and findings "
+       "(with their path as numbered steps)</span></h2><table class=subsys><tr><th>subsystem</th><th>call sites by verdict</th><th></th>"
+       "<th class=n>findings</th><th>send a conversion to</th></tr>";
   for (auto &[Name, G] : Groups) {
-    H += "<tr class=pick data-subsystem=\"" + G.Slug + "\"><td>" + esc(Name) + "</td><td>" +
-         stackedBar(G.Verdicts, MaxSites) + "</td>";
+    // The bar for the eye, the numbers of the verdicts it has for the record.
+    std::string ByVerdict;
     for (const std::string &V : VerdictOrder)
-      H += "<td class=n>" + counted(G.Slug + ":" + V, G.Verdicts.count(V) ? G.Verdicts[V] : 0) + "</td>";
-    H += "<td class=n>" + counted(G.Slug + ":findings", G.Findings.size()) + "</td><td class=meta>";
+      if (G.Verdicts.count(V))
+        ByVerdict += (ByVerdict.empty() ? "" : ", ") + counted(G.Slug + ":" + V, G.Verdicts[V]) + " " + esc(V);
+    H += "<tr class=pick data-subsystem=\"" + G.Slug + "\"><td>" + esc(Name) + "</td><td>" +
+         stackedBar(G.Verdicts, MaxSites) + "</td><td class=meta>" + ByVerdict + "</td><td class=n>" + counted(G.Slug + ":findings", G.Findings.size()) + "</td><td class=meta>";
     if (G.Entry) {
       std::vector<std::string> To;
       for (const std::string &P : G.Entry->Maintainers)
