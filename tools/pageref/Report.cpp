@@ -346,12 +346,13 @@ ReportDoc makeDoc(const json &Scan, const json *Baseline, const std::string &Doc
     return D;
   D.HasBaseline = true;
   std::map<std::string, json> Old; // fingerprint -> what the baseline knows of it
-  if ((*Baseline)["schema"] == "pageref-scan") {
+  if (Baseline->value("schema", "") == "pageref-scan") {
     for (const json &F : (*Baseline)["findings"])
       Old.emplace(F["fingerprint"].get<std::string>(), F);
   } else {
-    for (const json &FP : (*Baseline)["fingerprints"])
-      Old.emplace(FP.get<std::string>(), json{{"fingerprint", FP}});
+    for (const json &FP : Baseline->value("fingerprints", json::array()))
+      if (FP.is_string())
+        Old.emplace(FP.get<std::string>(), json{{"fingerprint", FP}});
   }
   std::set<std::string> Now;
   for (json &F : D.Scan["findings"]) {
@@ -411,6 +412,13 @@ std::string writeReports(const json &Scan, const std::vector<std::string> &Forma
   for (const std::string &F : Formats)
     if (F != "text" && F != "json" && F != "sarif" && F != "html")
       return "unknown report format '" + F + "' (text, json, sarif, html)";
+  // The writers read the fields the schema promises; a scan built in memory
+  // (pageref scan) is held to the same check as a file.
+  if (std::string E = validateScan(Scan); !E.empty())
+    return "the scan to report on: " + E;
+  if (Baseline && Baseline->value("schema", "") == "pageref-scan")
+    if (std::string E = validateScan(*Baseline); !E.empty())
+      return "the baseline scan: " + E;
   if (std::error_code EC = llvm::sys::fs::create_directories(OutDir))
     return OutDir + ": cannot create directory: " + EC.message();
   ReportDoc D = makeDoc(Scan, Baseline, DocsUri.empty() ? defaultDocsUri() : DocsUri);
