@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -192,6 +193,34 @@ def check_html(out, scan, fixed):
           "html: maintainers of NFS")
 
 
+def check_real_scan(a, schema_path):
+    """A real `pageref scan` (of testdata/scan/minikernel, every file, one that
+    does not parse) against the JSON Schema, and rendered by pageref report."""
+    tree = os.path.join(a.work, "minikernel")
+    shutil.copytree(os.path.join(a.source_dir, "testdata", "scan", "minikernel"), tree)
+    units = sorted(os.path.join("drivers", "foo", f) for f in os.listdir(os.path.join(tree, "drivers", "foo")))
+    with open(os.path.join(tree, "compile_commands.json"), "w") as f:
+        json.dump([{"directory": tree, "file": u,
+                    "arguments": ["clang-19", "-nostdinc", "-I" + os.path.join(tree, "include"),
+                                  "-I" + os.path.join(a.source_dir, "testdata", "include"), "-c", u]}
+                   for u in units], f)
+    out = os.path.join(a.work, "minikernel-scan")
+    p = subprocess.run([a.pageref, "scan", tree, "-o", out, "--format", "json", "--no-cache"],
+                       capture_output=True, text=True, timeout=300)
+    if not check(os.path.exists(os.path.join(out, "pageref.json")),
+                 "pageref scan of the minikernel wrote no pageref.json (exit %d): %s" % (p.returncode, p.stderr[-500:])):
+        return
+    doc = json.loads(read(os.path.join(out, "pageref.json")))
+    import jsonschema
+    v = jsonschema.Draft202012Validator(json.loads(read(schema_path)))
+    errs = sorted(v.iter_errors(doc), key=lambda e: list(e.path))
+    check(not errs, "schema: the minikernel scan: " + "; ".join("%s: %s" % (list(e.path), e.message) for e in errs[:3]))
+    check(doc["findings"] and any(u["status"] == "failed" for u in doc["translation_units"]),
+          "the minikernel scan has findings and a failed TU")
+    rc, _, se = report(a.pageref, [os.path.join(out, "pageref.json")], os.path.join(a.work, "minikernel-report"))
+    check(rc == 0, "pageref report of the minikernel scan: exit %d %s" % (rc, se))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pageref", required=True)
@@ -212,6 +241,7 @@ def main():
     check_json(out1, json.loads(read(scan_path)), os.path.join(a.source_dir, "docs", "pageref-scan.schema.json"))
     check_sarif(out1, scan, os.path.join(a.source_dir, "docs"))
     check_html(out1, scan, ["77aa01c3e9d5b610"])
+    check_real_scan(a, os.path.join(a.source_dir, "docs", "pageref-scan.schema.json"))
 
     # Determinism: again, and from the scan split in two (in the wrong order).
     out2 = os.path.join(a.work, "out2")
