@@ -90,7 +90,7 @@ def check(html_path, scan, screenshot=None):
                 failures.append("count %s: page says %r, JSON %d" % (k, counts.get(k), n))
         # Per subsystem: the table's numbers against the articles in its section.
         sections = collections.defaultdict(set)
-        for slug, body in re.findall(r'<section class="subsystem" data-subsystem="(s\d+)">(.*?)</section>', dom, re.S):
+        for slug, body in re.findall(r'<section class="subsystem" data-subsystem="([^"]+)">(.*?)</section>', dom, re.S):
             for f in re.findall(r'<article class="item (?:callsite|finding)"[^>]*data-file="([^"]+)"', body):
                 sections[slug].add((slug, html.unescape(f)))
         for slug in sections:

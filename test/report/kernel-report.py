@@ -69,7 +69,7 @@ def main():
                                                           "linux-%s.get-pages-callers.expected" % a.debian)).splitlines()
                 if l and not l.startswith("#")]
     page = read(os.path.join(report_dir, "pageref.html"))
-    sections = re.findall(r'<section class=subsystem data-subsystem="(s\d+)"><header><h2>(.*?)</h2>(.*?)</section>',
+    sections = re.findall(r'<section class=subsystem data-subsystem="([^"]+)"><header><h2>(.*?)</h2>(.*?)</section>',
                           page, re.S)
     where = {}
     for slug, name, body in sections:

@@ -364,9 +364,25 @@ std::string toHtml(const ReportDoc &D) {
     if (F.contains("baseline"))
       ++States[F["baseline"]];
   }
-  size_t Index = 0, MaxSites = 1;
+  // Slugs from the names, so that a link to one subsystem's part
+  // (pageref.html#subsystem=fuse-filesystem-in-userspace) stays valid.
+  size_t MaxSites = 1;
+  std::set<std::string> Slugs;
   for (auto &[Name, G] : Groups) {
-    G.Slug = "s" + num(++Index);
+    std::string Slug;
+    for (char C : Name)
+      if (llvm::isAlnum(C))
+        Slug += llvm::toLower(C);
+      else if (!Slug.empty() && Slug.back() != '-')
+        Slug += '-';
+    while (!Slug.empty() && Slug.back() == '-')
+      Slug.pop_back();
+    if (Slug.empty())
+      Slug = "none";
+    std::string Unique = Slug;
+    for (int N = 2; !Slugs.insert(Unique).second; ++N)
+      Unique = Slug + "-" + std::to_string(N);
+    G.Slug = Unique;
     MaxSites = std::max(MaxSites, G.Sites.size());
   }
   size_t Failed = 0;
