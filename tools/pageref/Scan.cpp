@@ -6,6 +6,7 @@
 #include "Scan.h"
 #include "Frontend.h"
 #include "Inventory.h"
+#include "Report.h"
 #include "Worker.h"
 
 #include "pageref/ApiModel.h"
@@ -762,40 +763,6 @@ unsigned applyBaseline(json &Scan, const std::set<std::string> *Known) {
   return New;
 }
 
-/// pageref.json and pageref.txt (clang-tidy style).
-std::string writeReports(const json &Scan, const std::vector<std::string> &Formats, const std::string &OutDir,
-                         const json *) {
-  std::string Err = writeJsonAtomically(Scan, OutDir + "/pageref.json");
-  if (!Err.empty())
-    return Err;
-  std::string Text;
-  llvm::raw_string_ostream OS(Text);
-  std::string Tree = Scan.value("tree", "");
-  auto Path = [&](const json &J) {
-    std::string F = J.value("file", "");
-    return llvm::sys::path::is_absolute(F) || Tree.empty() ? F : Tree + "/" + F;
-  };
-  for (const json &F : Scan["findings"]) {
-    OS << Path(F) << ":" << F.value("line", 0) << ":" << F.value("column", 0) << ": " << F.value("severity", "")
-       << ": " << F.value("message", "") << " [" << F.value("check", "") << "]\n";
-    for (const json &N : F["notes"])
-      OS << Path(N) << ":" << N.value("line", 0) << ":" << N.value("column", 0) << ": note: "
-         << N.value("message", "") << "\n";
-  }
-  OS.flush();
-  std::string Tmp = OutDir + "/pageref.txt.tmp";
-  {
-    std::error_code EC;
-    llvm::raw_fd_ostream Out(Tmp, EC);
-    if (EC)
-      return Tmp + ": " + EC.message();
-    Out << Text;
-  }
-  if (auto EC = llvm::sys::fs::rename(Tmp, OutDir + "/pageref.txt"))
-    return OutDir + "/pageref.txt: " + EC.message();
-  return "";
-}
-
 /// Writes the outputs of a scan or merge and returns the exit status.
 int finish(llvm::StringRef Cmd, json &Scan, const std::string &OutDir, const std::vector<std::string> &Formats,
            const std::string &BaselinePath) {
@@ -809,10 +776,6 @@ int finish(llvm::StringRef Cmd, json &Scan, const std::string &OutDir, const std
     BaselineDoc = *readJson(BaselinePath, Err);
   }
   unsigned New = applyBaseline(Scan, Known ? &*Known : nullptr);
-  std::vector<std::string> Files;
-  for (const std::string &F : Formats)
-    if (F != "text")
-      Files.push_back(F);
   Err = writeReports(Scan, Formats, OutDir, Known ? &BaselineDoc : nullptr);
   if (!Err.empty())
     return fail(Cmd, Err);
@@ -934,9 +897,13 @@ int runScan(int Argc, char **Argv, const std::string &Self) {
       return fail("scan", OutDir + ": the output directory is not writable: " + EC.message());
     llvm::sys::fs::remove(Probe);
   }
-  std::error_code EC;
-  for (llvm::sys::fs::directory_iterator It(TuDir, EC), End; It != End && !EC; It.increment(EC))
-    llvm::sys::fs::remove(It->path());
+  // Results and worker files of an earlier run in OUT_DIR are replaced, so
+  // that `pageref merge OUT_DIR` sees this run only.
+  for (const std::string &D : {TuDir, WorkDir}) {
+    std::error_code EC;
+    for (llvm::sys::fs::directory_iterator It(D, EC), End; It != End && !EC; It.increment(EC))
+      llvm::sys::fs::remove(It->path());
+  }
 
   clang::tidy::GlobList Checks("-*," + O.Checks);
   if (llvm::none_of(AllChecks, [&](const char *C) { return Checks.contains(C); }))

@@ -3,6 +3,7 @@
 //   pageref --plugin-path    absolute path of the clang-tidy plugin
 //   pageref inventory ...    run the get-pages caller inventory over a compile database
 #include "Inventory.h"
+#include "Report.h"
 #include "Scan.h"
 #include "Worker.h"
 
@@ -27,7 +28,7 @@ std::string pluginPath(const char *Argv0) {
 } // namespace pageref
 
 static void usage(llvm::raw_ostream &OS) {
-  OS << "usage: pageref --version | --plugin-path | scan | merge | baseline | check | inventory [options]\n"
+  OS << "usage: pageref --version | --plugin-path | scan | merge | report | baseline | check | inventory [options]\n"
         "\n"
         "  --version        print pageref's version and the LLVM version it was built for\n"
         "  --plugin-path    print the absolute path of the clang-tidy plugin, for\n"
@@ -35,6 +36,7 @@ static void usage(llvm::raw_ostream &OS) {
         "  scan             whole-tree analysis for CI: all checks, cross-TU summaries, cache, baseline,\n"
         "                   shards (pageref scan --help)\n"
         "  merge            combine per-TU results of shards or of Kbuild's checker hook\n"
+        "  report           render a scan's JSON as text, JSON, SARIF and HTML (pageref report --help)\n"
         "  baseline         write the fingerprints of a scan's findings, for scan --baseline\n"
         "  check            Kbuild's checker hook: make C=1 CHECK='pageref check -o DIR'\n"
         "  inventory        list every get-pages caller with its verdict through clang-tidy-19 and the plugin\n";
@@ -65,6 +67,8 @@ int main(int argc, char **argv) {
   }
   if (Cmd == "scan")
     return pageref::runScan(argc - 1, argv + 1, llvm::sys::fs::getMainExecutable(argv[0], reinterpret_cast<void *>(&usage)));
+  if (Cmd == "report")
+    return pageref::runReport(argc - 1, argv + 1);
   if (Cmd == "merge")
     return pageref::runMerge(argc - 1, argv + 1);
   if (Cmd == "baseline")
