@@ -120,6 +120,22 @@ def test_failures(a):
         check("undeclared_thing" in rr.stdout, "the reproducer shows the error again")
 
 
+def test_gcc_flags(a):
+    """A GCC-built command: the options clang rejects are removed and named,
+    the TU is analysed."""
+    gcc = ["-mrecord-mcount", "-fconserve-stack", "-mindirect-branch=thunk-extern", "-mindirect-branch-register",
+           "-mpreferred-stack-boundary=3", "-fno-allow-store-data-races", "-fno-var-tracking-assignments",
+           "-mskip-rax-setup", "--param=allow-store-data-races=0", "-Wimplicit-fallthrough=5", "-Werror"]
+    with tempfile.TemporaryDirectory() as d:
+        t = Tree(d, a.include, ["drivers/foo/leak.c"], {"drivers/foo/leak.c": gcc})
+        r, doc = scan(a.pageref, t, os.path.join(d, "out"))
+        u = doc["translation_units"][0]
+        check(u["status"] == "ok", "the GCC-built TU is analysed: %s" % u)
+        check(set(u["removed_flags"]) == set(gcc) - {"-Wimplicit-fallthrough=5", "-Werror"},
+              "removed flags named: %s" % u["removed_flags"])
+        check(len(findings(doc)) == 1, "its finding is reported")
+
+
 def slow_source(n):
     body = ["#include <foo/foo.h>"]
     body += ["static int slow_%d(int x) { return x * %d + (x >> 3) - %d; }" % (i, i, i) for i in range(n)]
@@ -272,6 +288,7 @@ def main():
     ap.add_argument("--include", required=True)
     ap.add_argument("tests", nargs="*")
     a = ap.parse_args()
+    a.include = os.path.abspath(a.include)
     tests = {n[5:]: f for n, f in globals().items() if n.startswith("test_")}
     for name in a.tests or tests:
         print("== " + name)

@@ -1,6 +1,7 @@
 #include "HeaderBodyFilter.h"
 
 #include "clang/AST/Decl.h"
+#include "clang/AST/TypeLoc.h"
 #include "clang/Basic/CharInfo.h"
 
 namespace pageref {
@@ -152,10 +153,20 @@ const HeaderBodyFilter::FileBlocks &HeaderBodyFilter::blocksOf(clang::FileID FID
 
 bool HeaderBodyFilter::skip(const clang::Decl *D) {
   clang::SourceLocation Loc = D->getLocation();
-  // Functions written by macros (page-flags.h) and those of the main file
-  // keep their bodies.
-  if (Loc.isInvalid() || Loc.isMacroID() || SM.isInMainFile(Loc))
+  if (Loc.isInvalid() || SM.isInMainFile(SM.getExpansionLoc(Loc)))
     return false;
+  if (Loc.isMacroID()) {
+    // A function written by a macro (page-flags.h, the atomics): its body
+    // is spelled in the macro's definition, right after the declarator.
+    // Where that cannot be located (token pasting) it is skipped: no macro
+    // of that kind builds a function that handles page references.
+    const auto *FD = llvm::dyn_cast<clang::FunctionDecl>(D);
+    if (!FD || !FD->getTypeSourceInfo())
+      return countSkip();
+    Loc = SM.getSpellingLoc(FD->getTypeSourceInfo()->getTypeLoc().getEndLoc());
+    if (Loc.isInvalid() || !SM.getFileEntryRefForID(SM.getFileID(Loc)))
+      return countSkip();
+  }
   auto [FID, Offset] = SM.getDecomposedLoc(Loc);
   const FileBlocks &FB = blocksOf(FID);
   if (!FB.Reliable)
@@ -167,8 +178,7 @@ bool HeaderBodyFilter::skip(const clang::Decl *D) {
     return false;
   if (It->Tracked)
     return false;
-  ++Skipped;
-  return true;
+  return countSkip();
 }
 
 } // namespace pageref

@@ -38,6 +38,10 @@ private:
     std::vector<Block> Blocks;
   };
   const FileBlocks &blocksOf(clang::FileID FID);
+  bool countSkip() {
+    ++Skipped;
+    return true;
+  }
 
   const clang::SourceManager &SM;
   llvm::StringSet<> Tracked; // grows with header functions that call tracked ones
