@@ -16,6 +16,7 @@
 #include "GlobList.h"
 #include "clang/Tooling/JSONCompilationDatabase.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -97,11 +98,11 @@ void forEachFile(json &J, const std::function<void(json &)> &F) {
 /// Identifier tokens of a C file (outside comments and literals), and the
 /// functions it defines (`name(...) {` at brace depth 0).
 struct TokenScan {
-  std::set<std::string> Identifiers;
+  bool MentionsTracked = false;     // names one of the prefilter's functions
   std::set<std::string> Defines;
 };
 
-TokenScan scanTokens(llvm::StringRef T) {
+TokenScan scanTokens(llvm::StringRef T, const llvm::StringSet<> &Names) {
   TokenScan S;
   size_t I = 0, N = T.size();
   int Depth = 0;
@@ -125,7 +126,8 @@ TokenScan scanTokens(llvm::StringRef T) {
       while (I < N && IsIdent(T[I]))
         ++I;
       llvm::StringRef Id = T.slice(B, I);
-      S.Identifiers.insert(Id.str());
+      if (!S.MentionsTracked && Names.contains(Id))
+        S.MentionsTracked = true;
       if (Depth == 0) {
         size_t J = I;
         while (J < N && llvm::isSpace(T[J]))
@@ -193,31 +195,57 @@ public:
   }
 
   /// The cached result, if every file it read still has the same content.
+  /// The inputs sit in a plain list next to the result, so that a stale
+  /// entry costs no JSON parse.
   std::optional<json> lookup(const std::string &Key) {
     if (!Enabled)
       return std::nullopt;
-    std::string Err;
-    auto J = readJson(path(Key), Err);
-    if (!J || !J->is_object() || J->value("status", "") != "ok" || !(*J)["inputs"].is_array())
+    auto Inputs = llvm::MemoryBuffer::getFile(path(Key) + ".inputs");
+    if (!Inputs)
       return std::nullopt;
-    for (const json &In : (*J)["inputs"])
-      if (!In.contains("hash") || contentHash(In.value("path", "")) != In["hash"].get<std::string>())
+    llvm::SmallVector<llvm::StringRef, 0> Lines;
+    (*Inputs)->getBuffer().split(Lines, '\n', -1, /*KeepEmpty=*/false);
+    for (llvm::StringRef L : Lines) {
+      auto [Hash, Path] = L.split(' ');
+      if (contentHash(Path.str()) != Hash)
         return std::nullopt;
+    }
+    std::string Err;
+    auto J = readJson(path(Key) + ".json", Err);
+    if (!J || !J->is_object() || J->value("status", "") != "ok")
+      return std::nullopt;
     return J;
   }
 
-  void store(const std::string &Key, const json &Result) {
-    if (!Enabled || Result.value("status", "") != "ok")
+  void store(const std::string &Key, json Result) {
+    if (!Enabled || Result.value("status", "") != "ok" || !Result["inputs"].is_array())
       return;
     if (llvm::sys::fs::create_directories(Dir))
       return; // a cache that cannot be written only costs time
-    writeJsonAtomically(Result, path(Key));
+    std::string Inputs;
+    for (const json &In : Result["inputs"]) {
+      if (!In.contains("hash"))
+        return; // a file the parse did not keep in memory: no entry
+      Inputs += In["hash"].get<std::string>() + " " + In.value("path", "") + "\n";
+    }
+    Result.erase("inputs");
+    if (!writeJsonAtomically(Result, path(Key) + ".json").empty())
+      return;
+    std::string Tmp = path(Key) + ".inputs.tmp";
+    {
+      std::error_code EC;
+      llvm::raw_fd_ostream OS(Tmp, EC);
+      if (EC)
+        return;
+      OS << Inputs;
+    }
+    llvm::sys::fs::rename(Tmp, path(Key) + ".inputs");
   }
 
   const std::string &dir() const { return Dir; }
 
 private:
-  std::string path(const std::string &Key) const { return Dir + "/" + Key + ".json"; }
+  std::string path(const std::string &Key) const { return Dir + "/" + Key; }
   /// xxh3 of a file's content, once per file and run ("" if unreadable).
   std::string contentHash(const std::string &Path) {
     std::lock_guard<std::mutex> L(M);
@@ -500,6 +528,7 @@ std::vector<json> analyseAll(const std::vector<CompileJob> &Jobs, const RunConte
         Status = R.value("status", "") == "ok" ? "ok" : "FAILED";
       }
       R["selected_by"] = SelectedBy.str();
+      R.erase("inputs"); // the cache's business, not the merge's
       writeJsonAtomically(R, Out);
       P.done(J.File, Status);
       Results[I] = std::move(R);
@@ -915,7 +944,9 @@ int runScan(int Argc, char **Argv, const std::string &Self) {
   // Phase 1: the TUs that name a tracked function (all of them with
   // --no-prefilter), this shard's part of them.
   std::vector<std::string> Names = prefilterNames(Model, Checks);
-  std::set<std::string> NameSet(Names.begin(), Names.end());
+  llvm::StringSet<> NameSet;
+  for (const std::string &N : Names)
+    NameSet.insert(N);
   std::vector<TokenScan> Tokens(All.size());
   std::vector<bool> Readable(All.size(), true);
   {
@@ -927,15 +958,14 @@ int runScan(int Argc, char **Argv, const std::string &Self) {
           Readable[I] = false;
           return;
         }
-        Tokens[I] = scanTokens((*Buf)->getBuffer());
+        Tokens[I] = scanTokens((*Buf)->getBuffer(), NameSet);
       });
     Pool.wait();
   }
   std::vector<size_t> Phase1;
   std::set<size_t> InPhase1Anywhere;
   for (size_t I = 0; I < All.size(); ++I) {
-    bool Selected = !O.Prefilter || !Readable[I] ||
-                    llvm::any_of(Tokens[I].Identifiers, [&](const std::string &Id) { return NameSet.count(Id); });
+    bool Selected = !O.Prefilter || !Readable[I] || Tokens[I].MentionsTracked;
     if (!Selected)
       continue;
     InPhase1Anywhere.insert(I);
