@@ -63,8 +63,27 @@ void GetPagesCallerCheck::check(const MatchFinder::MatchResult &Result) {
   emitNotes(Facts.FlowStops, "stopped: ");
   if (!FactsDir.empty())
     Records.push_back(toJson(Facts, SM));
-  if (ScanCollector *C = activeScanCollector())
+  if (ScanCollector *C = activeScanCollector()) {
     C->CallSites.push_back(toJson(Facts, SM));
+    // The verdict may hang on a function of another file the pages were
+    // passed to: the same facts, assuming it releases them, for the merge
+    // to pick with that function's summary (docs/summaries.md).
+    if (Facts.Result == Verdict::Unknown)
+      for (const std::string &Callee : llvm::ArrayRef(Facts.ExternalCallees).take_front(3))
+        for (ReleaseFamily Family : {ReleaseFamily::Ref, ReleaseFamily::Pin}) {
+          std::string Assume = std::string("releases-") + (Family == ReleaseFamily::Ref ? "ref" : "pin");
+          CallerFacts V =
+              Classifier->assumeExternalRelease(Facts, *Get, Callee, Family, "{{release:" + Callee + "}}");
+          nlohmann::json Site = toJson(V, SM);
+          C->Deferred.push_back({{"kind", "call-site"},
+                                 {"file", Site["file"]},
+                                 {"line", Site["line"]},
+                                 {"column", Site["column"]},
+                                 {"externals", {Callee}},
+                                 {"assume", {{Callee, Assume}}},
+                                 {"call_site", Site}});
+        }
+  }
 }
 
 void GetPagesCallerCheck::onEndOfTranslationUnit() {

@@ -59,4 +59,22 @@ CallerFacts CallerClassifier::classify(const CallExpr *Call, const GetPagesFn &G
   return Out;
 }
 
+CallerFacts CallerClassifier::assumeExternalRelease(const CallerFacts &F, const GetPagesFn &Get,
+                                                   llvm::StringRef Callee, ReleaseFamily Family,
+                                                   llvm::StringRef ReleaseName) {
+  CallerFacts Out = F;
+  PageRelease R;
+  R.Function = ReleaseName.str();
+  R.Family = Family;
+  R.InFunction = Callee.str();
+  R.Route = "helper " + Callee.str() + "() of another translation unit";
+  R.OtherTranslationUnit = true;
+  for (const Evidence &E : F.FlowStops)
+    if (E.Message.find(" " + Callee.str() + "()") != std::string::npos)
+      R.Loc = E.Loc;
+  Out.Releases.push_back(R);
+  P->decideVerdict(Get, Out);
+  return Out;
+}
+
 } // namespace pageref

@@ -99,6 +99,8 @@ json toJson(const CallerFacts &F, const clang::SourceManager &SM) {
     K["route"] = R.Route;
     K["conditional"] = R.Conditional;
     K["kind_conditional"] = R.KindConditional;
+    if (R.OtherTranslationUnit)
+      K["other_translation_unit"] = true;
     K["condition"] = R.Condition;
     Rels.push_back(K);
   }

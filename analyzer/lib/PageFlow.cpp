@@ -620,6 +620,7 @@ void CallerClassifier::Impl::followPages(const CallExpr *Call, const GetPagesFn 
   }
   for (const std::string &U : T.Unresolved)
     Out.FlowStops.push_back({Call->getBeginLoc(), "pages passed to " + U + "(), not defined in this translation unit"});
+  Out.ExternalCallees = T.Unresolved;
 }
 
 void CallerClassifier::Impl::findAsyncOwner(const FunctionDecl *F, CallerFacts &Out) {
@@ -699,6 +700,8 @@ void CallerClassifier::Impl::decideVerdict(const GetPagesFn &Get, CallerFacts &O
     return nullptr;
   };
   auto Describe = [&](const PageRelease &R) {
+    if (R.OtherTranslationUnit)
+      return R.Function + "() in " + R.InFunction + "() ({{file:" + R.InFunction + "}}, another translation unit)";
     return R.Function + "() in " + R.InFunction + "() at " + at(SM, R.Loc);
   };
 

@@ -94,6 +94,25 @@ def test_cross_tu(a):
             check(got == expect, "--unknown-callees uses with %s: expected %s, got %s" % (helper, expect, got))
 
 
+def test_cross_tu_call_site(a):
+    """A get-pages caller that hands its pages to a function of another file:
+    unknown alone; extract-ready when that file's summary releases them (the
+    reason names the release, the helper and its file); still unknown when
+    the helper only looks at them."""
+    for helper, verdict in [(None, "unknown"), ("drivers/foo/drop-put.c", "extract-ready"),
+                            ("drivers/foo/drop-none.c", "unknown")]:
+        with tempfile.TemporaryDirectory() as d:
+            t = Tree(d, a.include, ["drivers/foo/getpages.c"] + ([helper] if helper else []))
+            r, doc = scan(a.pageref, t, os.path.join(d, "out"))
+            c = doc["call_sites"][0]
+            check(c["verdict"] == verdict, "getpages.c with %s: %s, expected %s (%s)" % (helper, c["verdict"], verdict, c["reason"]))
+            if verdict == "extract-ready":
+                check("put_page() in foo_drop_pages() (drivers/foo/drop-put.c" in c["reason"], "reason: " + c["reason"])
+                check(c.get("cross_tu", [{}])[0].get("function") == "foo_drop_pages", "cross_tu: %s" % c.get("cross_tu"))
+            else:
+                check("cross_tu" not in c, "no cross_tu when nothing was resolved: %s" % c.get("cross_tu"))
+
+
 def test_failures(a):
     """A TU that does not parse, a missing file and a flag clang rejects are
     each named with the problem and a reproducer; every other TU's results

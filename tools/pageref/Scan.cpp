@@ -635,13 +635,42 @@ json mergeTuResults(std::vector<json> TUs, const std::string &Tree, const std::s
     Units.push_back(U);
     if (R.value("status", "") != "ok")
       continue;
-    for (const json &C : R.value("call_sites", json::array()))
+    // Call sites whose verdict hung on a function of another file: the
+    // variant that function's summary selects.
+    for (json C : R.value("call_sites", json::array())) {
+      for (const json &D : R.value("deferred", json::array())) {
+        if (D.value("kind", "") != "call-site" || D["line"] != C["line"] || D["column"] != C["column"] ||
+            D["file"] != C["file"])
+          continue;
+        std::string Name = D["externals"][0];
+        auto It = Summaries.find(Name);
+        if (It == Summaries.end() || effectOf(It->second) != D["assume"][Name])
+          continue;
+        std::string Release = "a release", File = It->second.value("file", "");
+        for (auto &[I, P] : It->second["params"].items())
+          if (P.contains("via"))
+            Release = P["via"].get<std::string>().substr(0, P["via"].get<std::string>().find("()"));
+        std::string RelFile = File;
+        if (!Tree.empty() && llvm::StringRef(File).starts_with(Tree + "/"))
+          RelFile = File.substr(Tree.size() + 1);
+        std::string Text = D["call_site"].dump();
+        for (auto [Marker, By] : {std::pair<std::string, std::string>{"{{release:" + Name + "}}", Release},
+                                  {"{{file:" + Name + "}}", RelFile}})
+          for (size_t Pos; (Pos = Text.find(Marker)) != std::string::npos;)
+            Text.replace(Pos, Marker.size(), By);
+        C = json::parse(Text);
+        C["cross_tu"] = json::array({{{"function", Name}, {"file", File}, {"effect", D["assume"][Name]}}});
+        break;
+      }
       CallSites.push_back(C);
+    }
     // The findings of this TU, with those that depend on other files
     // replaced by the variant their summaries select.
     std::map<std::pair<std::string, std::string>, json> Replaced; // (check, function) -> findings
     std::map<std::pair<std::string, std::string>, json> CrossTu;
     for (const json &D : R.value("deferred", json::array())) {
+      if (D.value("kind", "") == "call-site")
+        continue;
       json Assume = json::object(), Used = json::array();
       bool AllHandOff = true;
       for (const json &N : D["externals"]) {

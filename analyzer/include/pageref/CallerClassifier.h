@@ -28,6 +28,14 @@ public:
   /// Facts about one call of a get-pages function. \p Get is the model entry.
   CallerFacts classify(const clang::CallExpr *Call, const GetPagesFn &Get);
 
+  /// \p F again, assuming that \p Callee (a function of another file the
+  /// pages were passed to, one of F.ExternalCallees) releases them with
+  /// \p Family; \p ReleaseName names the release in the result. The
+  /// whole-tree driver keeps these variants and picks the one the callee's
+  /// summary selects (docs/summaries.md).
+  CallerFacts assumeExternalRelease(const CallerFacts &F, const GetPagesFn &Get, llvm::StringRef Callee,
+                                    ReleaseFamily Family, llvm::StringRef ReleaseName);
+
   /// The function whose body contains \p S (main-file definitions only).
   const clang::FunctionDecl *enclosingFunction(const clang::Stmt *S) const;
 

@@ -50,6 +50,7 @@ struct PageRelease {
   std::string Condition;     // innermost condition text when Conditional
   bool KindConditional = false; // the condition depends on the iterator kind / pin state
   std::string Route;         // "local", "helper foo()", "field ap->pages", "bio"
+  bool OtherTranslationUnit = false; // assumed from a function of another file (cross-TU variants)
 };
 
 struct IterKindsResult {
@@ -77,6 +78,7 @@ struct CallerFacts {
   std::vector<PageSink> Sinks;
   std::vector<PageRelease> Releases;
   std::vector<Evidence> FlowStops; // where following the pages stopped
+  std::vector<std::string> ExternalCallees; // functions of other files the pages were passed to
   std::optional<AsyncOwnership> Async;
   Verdict Result = Verdict::Unknown;
   std::string Reason;
