@@ -29,6 +29,7 @@ void RefFlowCheck::registerMatchers(MatchFinder *Finder) {
 void RefFlowCheck::storeOptions(clang::tidy::ClangTidyOptions::OptionMap &Opts) {
   PagerefCheckBase::storeOptions(Opts);
   Options.store(Opts, "SummariesFile", SummariesFile);
+  Options.store(Opts, "MaxBlockVisits", MaxBlockVisitsText);
 }
 
 void RefFlowCheck::loadSummaries() {
@@ -148,7 +149,7 @@ void RefFlowCheck::deferExternal(const FunctionDecl *F, const std::set<std::stri
 void RefFlowCheck::check(const MatchFinder::MatchResult &Result) {
   if (!Flow) {
     Index = std::make_unique<TuIndex>(*Result.Context);
-    Flow = std::make_unique<RefFlow>(*Result.Context, model(), *Index);
+    Flow = std::make_unique<RefFlow>(*Result.Context, model(), *Index, Limits);
     if (OtherFileEffects)
       Flow->assumeExternal(*OtherFileEffects);
   }

@@ -6,6 +6,7 @@
 #include "ExternalSummaries.h"
 #include "PagerefCheckBase.h"
 #include "pageref/RefFlow.h"
+#include "llvm/ADT/StringExtras.h"
 #include "pageref/ScanCollector.h"
 
 #include <memory>
@@ -18,8 +19,14 @@ public:
   RefFlowCheck(llvm::StringRef Name, clang::tidy::ClangTidyContext *Context, std::set<RefFindingKind> Kinds,
                bool SummaryExporter)
       : PagerefCheckBase(Name, Context), Kinds(std::move(Kinds)), SummaryExporter(SummaryExporter),
-        SummariesFile(Options.getLocalOrGlobal("SummariesFile", "").str()) {
+        SummariesFile(Options.getLocalOrGlobal("SummariesFile", "").str()),
+        MaxBlockVisitsText(Options.getLocalOrGlobal("MaxBlockVisits", "20000").str()) {
     loadSummaries();
+    // The string form: the integer overloads are templates clang-tidy-19 does not export.
+    if (!llvm::to_integer(MaxBlockVisitsText, Limits.MaxBlockVisits) || Limits.MaxBlockVisits == 0)
+      configurationDiag("option MaxBlockVisits of %0 needs a positive number, got '%1'",
+                        clang::DiagnosticIDs::Error)
+          << CheckName << MaxBlockVisitsText;
   }
   void storeOptions(clang::tidy::ClangTidyOptions::OptionMap &Opts) override;
   void registerMatchers(clang::ast_matchers::MatchFinder *Finder) override;
@@ -39,6 +46,8 @@ private:
   std::set<RefFindingKind> Kinds;
   bool SummaryExporter; // one of the two checks writes the TU's summaries
   std::string SummariesFile; // a previous scan's pageref.json; empty: none
+  std::string MaxBlockVisitsText; // per acquisition; hitting it is a remark, not a stall
+  RefFlowLimits Limits;
   std::shared_ptr<const ExternalEffects> OtherFileEffects;
   std::unique_ptr<TuIndex> Index;
   std::unique_ptr<RefFlow> Flow;

@@ -26,15 +26,22 @@ def load_expected(path):
             if not line.strip() or line.startswith("#"):
                 continue
             cols = line.split("\t")
-            if len(cols) not in (5, 6):
-                sys.exit("%s:%d: expected 5 or 6 tab-separated columns, got %d" % (path, n, len(cols)))
+            if len(cols) not in (5, 6, 7):
+                sys.exit("%s:%d: expected 5 to 7 tab-separated columns, got %d" % (path, n, len(cols)))
             row = {"file": cols[0], "line": int(cols[1]), "function": cols[2], "callee": cols[3],
                    "verdict": cols[4], "tool": cols[4], "why": ""}
-            if len(cols) == 6:
+            if len(cols) >= 6:
                 if not cols[5].startswith("tool="):
                     sys.exit("%s:%d: the sixth column must start with 'tool='" % (path, n))
                 verdict, _, why = cols[5][len("tool="):].partition(":")
                 row["tool"], row["why"] = verdict.strip(), why.strip()
+            # The whole-tree scan's answer, when cross-TU summaries change it.
+            row["scan"], row["scan_why"] = row["tool"], row["why"]
+            if len(cols) == 7:
+                if not cols[6].startswith("scan="):
+                    sys.exit("%s:%d: the seventh column must start with 'scan='" % (path, n))
+                verdict, _, why = cols[6][len("scan="):].partition(":")
+                row["scan"], row["scan_why"] = verdict.strip(), why.strip()
             rows.append(row)
     return rows
 
@@ -51,6 +58,9 @@ def main():
     a = ap.parse_args()
 
     expected = load_expected(a.expected)
+    if a.command == "scan":
+        for e in expected:
+            e["tool"], e["why"] = e["scan"], e["scan_why"]
     t0 = time.monotonic()
     cmd = [a.pageref, a.command, "--debian", a.debian, "-o", a.out, "-j", a.j]
     if a.command == "scan":
