@@ -183,10 +183,15 @@ std::vector<std::string> prefilterNames(const ApiModel &Model, const clang::tidy
 /// The cache of per-TU results, keyed by everything that decides them.
 class ResultCache {
 public:
-  ResultCache(std::string Dir, bool Enabled) : Dir(std::move(Dir)), Enabled(Enabled) {}
+  /// \p Self: the pageref executable; its content is part of every key, so
+  /// that a rebuilt pageref never reuses results of the old one.
+  ResultCache(std::string Dir, bool Enabled, const std::string &Self) : Dir(std::move(Dir)), Enabled(Enabled) {
+    if (Enabled)
+      Binary = contentHash(Self);
+  }
 
   std::string keyOf(const CompileJob &J, const FrontendSettings &S, const std::string &ModelDigest) const {
-    std::string K = std::string(PAGEREF_VERSION) + '\0' + ModelDigest + '\0' + S.Checks + '\0' +
+    std::string K = std::string(PAGEREF_VERSION) + '\0' + Binary + '\0' + ModelDigest + '\0' + S.Checks + '\0' +
                     (S.RunChecks ? "checks" : "parse") + '\0' + (S.SkipHeaderBodies ? "skip" : "full") + '\0' +
                     J.Directory + '\0' + J.File;
     for (const std::string &A : J.Args)
@@ -260,6 +265,7 @@ private:
 
   std::string Dir;
   bool Enabled;
+  std::string Binary;
   std::mutex M;
   std::map<std::string, std::string> Hashes;
 };
@@ -1007,7 +1013,7 @@ int runScan(int Argc, char **Argv, const std::string &Self) {
                << (O.ShardN ? " for shard " + std::to_string(O.ShardK) + "/" + std::to_string(O.ShardN) : "")
                << "\n";
 
-  ResultCache Cache(O.CacheDir.empty() ? defaultCacheDir() : O.CacheDir, O.Cache);
+  ResultCache Cache(O.CacheDir.empty() ? defaultCacheDir() : O.CacheDir, O.Cache, Self);
   RunContext Ctx;
   Ctx.Self = Self;
   Ctx.Tree = Tree;
