@@ -108,8 +108,18 @@ public:
   bool shouldSkipFunctionBody(clang::Decl *D) override { return Filter && Filter->skip(D); }
 
   void HandleTranslationUnit(clang::ASTContext &Ctx) override {
-    MultiplexConsumer::HandleTranslationUnit(Ctx);
     const clang::SourceManager &SM = Ctx.getSourceManager();
+    // Every pageref check matches in the main file only (each matcher says
+    // isExpansionInMainFile, the engine indexes main-file declarations):
+    // the matchers need not walk the thousands of header declarations.
+    if (Filter) {
+      std::vector<clang::Decl *> Main;
+      for (clang::Decl *D : Ctx.getTranslationUnitDecl()->decls())
+        if (SM.isInMainFile(SM.getExpansionLoc(D->getLocation())))
+          Main.push_back(D);
+      Ctx.setTraversalScope(Main);
+    }
+    MultiplexConsumer::HandleTranslationUnit(Ctx);
     Inputs = inputsOf(SM);
     for (const clang::Decl *D : Ctx.getTranslationUnitDecl()->decls()) {
       auto *F = llvm::dyn_cast<clang::FunctionDecl>(D);
@@ -143,7 +153,7 @@ public:
     std::unique_ptr<clang::ASTConsumer> Inner =
         Factory ? Factory->createASTConsumer(CI, File) : std::make_unique<clang::ASTConsumer>();
     if (Settings.SkipHeaderBodies)
-      Filter = std::make_unique<HeaderBodyFilter>(CI.getSourceManager(), Model.allFunctionNames());
+      Filter = std::make_unique<HeaderBodyFilter>(CI.getSourceManager());
     return std::make_unique<SkippingConsumer>(std::move(Inner), Filter.get(), Functions, Inputs);
   }
 

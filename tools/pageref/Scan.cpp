@@ -318,6 +318,7 @@ struct ScanOptions {
   std::vector<std::string> Formats = {"text", "json"};
   unsigned Jobs = 2, ShardK = 0, ShardN = 0, Timeout = 600;
   bool Prefilter = true, Cache = true, ParseOnly = false, Help = false, UnknownCalleesUse = false;
+  bool FullParse = false; // header bodies parsed too: the reference the skipping is checked against
 };
 
 void scanUsage(llvm::raw_ostream &OS) {
@@ -335,6 +336,7 @@ void scanUsage(llvm::raw_ostream &OS) {
         "  --baseline FILE known findings (`pageref baseline`); only others count as new\n"
         "  --unknown-callees hand-off|uses  what a function no analysed TU defines does with pages\n"
         "                  handed to it: keeps them (default, as clang-tidy) or only uses them (stricter)\n"
+        "  --full-parse    parse the bodies of header functions too (slower; the same results)\n"
         "  --cache-dir DIR per-TU result cache (default $PAGEREF_CACHE_DIR/scan or ~/.cache/pageref/scan;\n"
         "                  delete it to clear)\n"
         "Exit status: 0 nothing new, 1 new findings, 2 the run failed (a TU that did not parse, bad input).\n";
@@ -368,6 +370,8 @@ std::optional<std::string> parseScan(int Argc, char **Argv, ScanOptions &O) {
       if (V != "hand-off" && V != "uses")
         return "--unknown-callees takes hand-off or uses, got '" + V + "'";
       O.UnknownCalleesUse = V == "uses";
+    } else if (A == "--full-parse") {
+      O.FullParse = true;
     } else if (A == "--parse-only") {
       O.ParseOnly = true; // the benchmark's parse floor: the same front end, no checks
     } else if (A.starts_with("-j") && A.size() > 2) {
@@ -1023,6 +1027,7 @@ int runScan(int Argc, char **Argv, const std::string &Self) {
   Ctx.Settings.Checks = O.Checks;
   Ctx.Settings.ApiModelFiles = O.ApiModelFiles;
   Ctx.Settings.RunChecks = !O.ParseOnly;
+  Ctx.Settings.SkipHeaderBodies = !O.FullParse;
   Ctx.Jobs = O.Jobs;
   Ctx.Timeout = O.Timeout;
   Ctx.Cache = &Cache;
