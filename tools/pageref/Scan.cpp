@@ -313,7 +313,7 @@ private:
 };
 
 struct ScanOptions {
-  std::string Tree, BuildDir, Debian, OutDir = "pageref-out", Checks = "pageref-*", Baseline, CacheDir;
+  std::string Tree, BuildDir, Debian, OutDir = "pageref-out", Checks = "pageref-*", Baseline, CacheDir, DocsUri;
   std::vector<std::string> ApiModelFiles;
   std::vector<std::string> Formats = {"text", "json"};
   unsigned Jobs = 2, ShardK = 0, ShardN = 0, Timeout = 600;
@@ -336,6 +336,7 @@ void scanUsage(llvm::raw_ostream &OS) {
         "  --baseline FILE known findings (`pageref baseline`); only others count as new\n"
         "  --unknown-callees hand-off|uses  what a function no analysed TU defines does with pages\n"
         "                  handed to it: keeps them (default, as clang-tidy) or only uses them (stricter)\n"
+        "  --docs-uri URI  where pageref's docs/ are published, for the SARIF rules' helpUri\n"
         "  --full-parse    parse the bodies of header functions too (slower; the same results)\n"
         "  --cache-dir DIR per-TU result cache (default $PAGEREF_CACHE_DIR/scan or ~/.cache/pageref/scan;\n"
         "                  delete it to clear)\n"
@@ -400,6 +401,9 @@ std::optional<std::string> parseScan(int Argc, char **Argv, ScanOptions &O) {
         return E;
     } else if (A == "--cache-dir") {
       if (auto E = Need(O.CacheDir))
+        return E;
+    } else if (A == "--docs-uri") {
+      if (auto E = Need(O.DocsUri))
         return E;
     } else if (A == "--api-model") {
       if (auto E = Need(V))
@@ -833,7 +837,7 @@ unsigned applyBaseline(json &Scan, const std::set<std::string> *Known) {
 
 /// Writes the outputs of a scan or merge and returns the exit status.
 int finish(llvm::StringRef Cmd, json &Scan, const std::string &OutDir, const std::vector<std::string> &Formats,
-           const std::string &BaselinePath) {
+           const std::string &BaselinePath, const std::string &DocsUri) {
   std::string Err;
   std::optional<std::set<std::string>> Known;
   json BaselineDoc;
@@ -844,7 +848,7 @@ int finish(llvm::StringRef Cmd, json &Scan, const std::string &OutDir, const std
     BaselineDoc = *readJson(BaselinePath, Err);
   }
   unsigned New = applyBaseline(Scan, Known ? &*Known : nullptr);
-  Err = writeReports(Scan, Formats, OutDir, Known ? &BaselineDoc : nullptr);
+  Err = writeReports(Scan, Formats, OutDir, Known ? &BaselineDoc : nullptr, DocsUri);
   if (!Err.empty())
     return fail(Cmd, Err);
   unsigned Failed = 0;
@@ -1060,19 +1064,21 @@ int runScan(int Argc, char **Argv, const std::string &Self) {
 
   json Scan = mergeTuResults(std::move(Results), Tree, O.Checks, Digest, O.UnknownCalleesUse);
   Scan["unknown_callees"] = O.UnknownCalleesUse ? "uses" : "hand-off";
-  return finish("scan", Scan, OutDir, O.Formats, O.Baseline);
+  return finish("scan", Scan, OutDir, O.Formats, O.Baseline, O.DocsUri);
 }
 
 int runMerge(int Argc, char **Argv) {
   std::vector<std::string> Dirs;
-  std::string OutDir = "pageref-out", Baseline;
+  std::string OutDir = "pageref-out", Baseline, DocsUri;
   std::vector<std::string> Formats = {"text", "json"};
   for (int I = 1; I < Argc; ++I) {
     llvm::StringRef A = Argv[I];
-    if ((A == "-o" || A == "--baseline" || A == "--format") && I + 1 < Argc) {
+    if ((A == "-o" || A == "--baseline" || A == "--format" || A == "--docs-uri") && I + 1 < Argc) {
       std::string V = Argv[++I];
       if (A == "-o")
         OutDir = V;
+      else if (A == "--docs-uri")
+        DocsUri = V;
       else if (A == "--baseline")
         Baseline = V;
       else {
@@ -1081,7 +1087,7 @@ int runMerge(int Argc, char **Argv) {
           Formats.push_back(F.trim().str());
       }
     } else if (A == "-h" || A == "--help") {
-      llvm::outs() << "usage: pageref merge DIR... [-o OUT_DIR] [--format text,json,sarif,html] [--baseline FILE]\n"
+      llvm::outs() << "usage: pageref merge DIR... [-o OUT_DIR] [--format text,json,sarif,html] [--baseline FILE] [--docs-uri URI]\n"
                       "Combines the per-TU results (DIR/tu/*.json) of scan shards or of `make C=1 CHECK='pageref "
                       "check -o DIR'`\ninto one scan, as one run would have written it.\n";
       return 0;
@@ -1140,7 +1146,7 @@ int runMerge(int Argc, char **Argv) {
     return fail("merge", OutDir + ": cannot create the output directory: " + EC.message());
   json Scan = mergeTuResults(std::move(TUs), Tree, Checks, Digest, UnknownUses);
   Scan["unknown_callees"] = UnknownUses ? "uses" : "hand-off";
-  return finish("merge", Scan, OutDir, Formats, Baseline);
+  return finish("merge", Scan, OutDir, Formats, Baseline, DocsUri);
 }
 
 int runBaseline(int Argc, char **Argv) {
