@@ -303,6 +303,11 @@ json analyzeTranslationUnit(const CompileJob &Job, const FrontendSettings &S) {
   OneCommandDatabase DB(Cmd);
   clang::tooling::ClangTool Tool(DB, {Job.File});
   Tool.setDiagnosticConsumer(&DiagConsumer);
+  // Clang's own headers (stddef.h, the intrinsics) as clang-tidy-19 finds
+  // them: a LibTooling tool would look next to its own executable.
+  if (llvm::none_of(Args, [](const std::string &A) { return llvm::StringRef(A).starts_with("-resource-dir"); }))
+    Tool.appendArgumentsAdjuster(clang::tooling::getInsertArgumentAdjuster(
+        "-resource-dir=" PAGEREF_CLANG_RESOURCE_DIR, clang::tooling::ArgumentInsertPosition::BEGIN));
   // No driver chatter ("N warnings generated.") on the worker's stderr.
   Tool.appendArgumentsAdjuster(clang::tooling::getInsertArgumentAdjuster(
       "-fno-color-diagnostics", clang::tooling::ArgumentInsertPosition::END));
