@@ -153,6 +153,17 @@ def test_gcc_flags(a):
         check(set(u["removed_flags"]) == set(gcc) - {"-Wimplicit-fallthrough=5", "-Werror"},
               "removed flags named: %s" % u["removed_flags"])
         check(len(findings(doc)) == 1, "its finding is reported")
+    # `gcc` as the compiler and clang's own <stddef.h>, as a GCC build has them.
+    with tempfile.TemporaryDirectory() as d:
+        t = Tree(d, a.include, ["drivers/foo/leak.c"])
+        db = json.load(open(t.path("compile_commands.json")))
+        db[0]["arguments"] = ["gcc"] + [x for x in db[0]["arguments"][1:] if x != "-nostdinc"]
+        json.dump(db, open(t.path("compile_commands.json"), "w"))
+        with open(t.path("drivers/foo/leak.c"), "a") as fh:
+            fh.write("#include <stddef.h>\nsize_t foo_size(void) { return sizeof(struct page *); }\n")
+        r, doc = scan(a.pageref, t, os.path.join(d, "out"))
+        u = doc["translation_units"][0]
+        check(u["status"] == "ok" and len(findings(doc)) == 1, "a gcc command with <stddef.h> is analysed: %s" % u)
 
 
 def slow_source(n):
