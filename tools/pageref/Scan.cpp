@@ -858,11 +858,10 @@ int finish(llvm::StringRef Cmd, json &Scan, const std::string &OutDir, const std
       llvm::errs() << "pageref " << Cmd << ": " << U.value("file", "") << ": " << U.value("error", "failed")
                    << "\n    reproduce: " << U.value("reproducer", "") << "\n";
     }
-  if (llvm::is_contained(Formats, "text")) {
-    std::string Text;
+  // The text report is also what the run prints, as clang-tidy would.
+  if (llvm::is_contained(Formats, "text"))
     if (auto T = readFile(OutDir + "/pageref.txt", Err))
       llvm::outs() << *T;
-  }
   llvm::errs() << "pageref " << Cmd << ": " << Scan["translation_units"].size() << " translation units ("
                << Failed << " failed), " << Scan["call_sites"].size() << " get-pages call sites, "
                << Scan["findings"].size() << " findings" << (Known ? " (" + std::to_string(New) + " new)" : "")
