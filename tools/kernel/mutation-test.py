@@ -758,6 +758,47 @@ def run_tidy(clang_tidy, plugin, tree, entry, relpath, text, tag, workdir, check
             "cmd": cmd, "tail": (r.stderr or "").strip().splitlines()[-3:]}
 
 
+def run_driver(pageref, tree, entry, relpath, text, tag, workdir, checks):
+    """The same as run_tidy, through `pageref worker` (the driver's own front
+    end, header bodies skipped): its findings must find the same bugs."""
+    d = os.path.join(workdir, tag)
+    os.makedirs(d, exist_ok=True)
+    tmpfile = os.path.join(d, os.path.basename(relpath))
+    with open(tmpfile, "w", encoding="utf-8", errors="surrogateescape") as f:
+        f.write(text)
+    job = os.path.join(d, "job.json")
+    with open(job, "w") as f:
+        json.dump({"directory": entry["directory"], "file": tmpfile,
+                   "arguments": adapted_args(entry, tree, tmpfile, relpath), "checks": checks}, f)
+    cmd = [pageref, "worker", job, "-"]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
+    try:
+        res = json.loads(r.stdout)
+    except ValueError:
+        return {"rc": r.returncode, "diags": [], "errors": [], "fixes": [], "cmd": cmd,
+                "failure": "pageref worker exit status %d, no result" % r.returncode,
+                "tail": (r.stderr or "").strip().splitlines()[-3:]}
+    starts = [0]
+    for i, ch in enumerate(text.encode("utf-8", "surrogateescape")):
+        if ch == 10:
+            starts.append(i + 1)
+    offset = lambda ln, col: starts[ln - 1] + col - 1 if 0 < ln <= len(starts) else 0
+    diags, fixes = [], []
+    for f in res.get("findings", []):
+        if f["file"] != tmpfile:
+            continue
+        diags.append({"line": f["line"], "col": f["column"], "check": f["check"], "msg": f["message"],
+                      "notes": ["%d:%d: %s" % (n["line"], n["column"], n["message"]) for n in f["notes"]
+                                if n["file"] == tmpfile]})
+        for x in f["fixes"]:
+            o = offset(x["line"], x["column"])
+            fixes.append((f["check"], o, offset(x["end_line"], x["end_column"]) - o, x["replacement"]))
+    errors = [e["message"] for e in res.get("errors", [])]
+    failure = None if res.get("status") == "ok" or errors else res.get("error", "failed")
+    return {"rc": r.returncode, "diags": diags, "errors": errors, "fixes": fixes, "failure": failure,
+            "cmd": cmd, "tail": (r.stderr or "").strip().splitlines()[-3:]}
+
+
 def parse_fixes(path):
     """Replacements from an --export-fixes YAML: [(check, offset, length, text)]."""
     try:
@@ -884,6 +925,8 @@ def main(argv=None):
                          help="prepare (or reuse) Debian's linux-source-VERSION with prepare-kernel.py")
     ap.add_argument("--plugin", help="PagerefTidyModule.so (required unless --list)")
     ap.add_argument("--clang-tidy", default=DEFAULT_CLANG_TIDY)
+    ap.add_argument("--pageref", help="run the checks through `pageref worker` (the scan's own front end) "
+                    "instead of clang-tidy with the plugin")
     ap.add_argument("--min", type=int, default=4, help="minimum number of mutations (default 4)")
     ap.add_argument("-j", "--jobs", type=int, default=2)
     ap.add_argument("--list", action="store_true",
@@ -975,13 +1018,18 @@ def main(argv=None):
         for m in chosen:
             originals.setdefault(m.path, sources[m.path].text)
         jobs = {}
+        if a.pageref:
+            pageref = os.path.abspath(a.pageref)
+            run = lambda _ct, _pl, *rest: run_driver(pageref, *rest)
+        else:
+            run = run_tidy
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as ex:
             for i, path in enumerate(sorted(originals)):
-                jobs[("base", path)] = ex.submit(run_tidy, a.clang_tidy, plugin, tree,
+                jobs[("base", path)] = ex.submit(run, a.clang_tidy, plugin, tree,
                                                  entries[path], path, originals[path],
                                                  "base%d" % i, workdir, checks)
             for i, m in enumerate(chosen):
-                jobs[("mut", i)] = ex.submit(run_tidy, a.clang_tidy, plugin, tree,
+                jobs[("mut", i)] = ex.submit(run, a.clang_tidy, plugin, tree,
                                              entries[m.path], m.path, m.apply(originals[m.path]),
                                              "mut%d" % i, workdir, checks)
         bases = {p: jobs[("base", p)].result() for p in originals}
