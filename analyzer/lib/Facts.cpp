@@ -123,7 +123,7 @@ json toJson(const CallerFacts &F, const clang::SourceManager &SM) {
   return J;
 }
 
-std::string writeJsonAtomically(const json &Doc, llvm::StringRef Path) {
+std::string writeTextAtomically(llvm::StringRef Text, llvm::StringRef Path) {
   llvm::SmallString<256> Dir(Path);
   llvm::sys::path::remove_filename(Dir);
   if (!Dir.empty())
@@ -135,7 +135,7 @@ std::string writeJsonAtomically(const json &Doc, llvm::StringRef Path) {
     return (Path + ": cannot create a temporary file next to it: " + EC.message()).str();
   {
     llvm::raw_fd_ostream OS(FD, /*shouldClose=*/true);
-    OS << Doc.dump(2) << "\n";
+    OS << Text;
     OS.flush();
     if (OS.has_error()) {
       std::string Msg = OS.error().message();
@@ -149,6 +149,10 @@ std::string writeJsonAtomically(const json &Doc, llvm::StringRef Path) {
     return (Path + ": cannot rename the temporary file into place: " + EC.message()).str();
   }
   return "";
+}
+
+std::string writeJsonAtomically(const json &Doc, llvm::StringRef Path) {
+  return writeTextAtomically(Doc.dump(2) + "\n", Path);
 }
 
 } // namespace pageref

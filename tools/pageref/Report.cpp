@@ -61,29 +61,6 @@ const CheckInfo *findCheck(const std::string &Name) {
   return nullptr;
 }
 
-std::string writeTextAtomically(const std::string &Text, const std::string &Path) {
-  llvm::SmallString<256> Tmp;
-  int FD;
-  if (std::error_code EC = llvm::sys::fs::createUniqueFile(Path + ".tmp-%%%%%%", FD, Tmp))
-    return Path + ": cannot create a temporary file next to it: " + EC.message();
-  {
-    llvm::raw_fd_ostream OS(FD, /*shouldClose=*/true);
-    OS << Text;
-    OS.flush();
-    if (OS.has_error()) {
-      std::string Msg = OS.error().message();
-      OS.clear_error();
-      llvm::sys::fs::remove(Tmp);
-      return Path + ": write failed: " + Msg;
-    }
-  }
-  if (std::error_code EC = llvm::sys::fs::rename(Tmp, Path)) {
-    llvm::sys::fs::remove(Tmp);
-    return Path + ": cannot rename the temporary file into place: " + EC.message();
-  }
-  return "";
-}
-
 std::string digest16(const std::vector<std::string> &Parts) {
   llvm::SHA256 H;
   for (const std::string &P : Parts) {
@@ -430,13 +407,13 @@ std::string writeReports(const json &Scan, const std::vector<std::string> &Forma
   for (const std::string &F : Formats) {
     std::string E;
     if (F == "text")
-      E = report::writeTextAtomically(report::toText(D), Path("pageref.txt"));
+      E = writeTextAtomically(report::toText(D), Path("pageref.txt"));
     else if (F == "json")
       E = writeJsonAtomically(D.Scan, Path("pageref.json"));
     else if (F == "sarif")
-      E = report::writeTextAtomically(report::toSarif(D).dump(2) + "\n", Path("pageref.sarif"));
+      E = writeTextAtomically(report::toSarif(D).dump(2) + "\n", Path("pageref.sarif"));
     else
-      E = report::writeTextAtomically(report::toHtml(D), Path("pageref.html"));
+      E = writeTextAtomically(report::toHtml(D), Path("pageref.html"));
     if (!E.empty())
       return E;
   }

@@ -32,9 +32,6 @@ nlohmann::json toSarif(const ReportDoc &D);
 std::string toHtml(const ReportDoc &D);
 std::string toText(const ReportDoc &D);
 
-/// Writes \p Text to \p Path atomically (temp file next to it, then rename).
-std::string writeTextAtomically(const std::string &Text, const std::string &Path);
-
 /// URIs for SARIF: an absolute path as file://, a relative one encoded.
 std::string fileUri(const std::string &AbsPath);
 std::string relativeUri(const std::string &Path);

@@ -234,17 +234,8 @@ public:
       Inputs += In["hash"].get<std::string>() + " " + In.value("path", "") + "\n";
     }
     Result.erase("inputs");
-    if (!writeJsonAtomically(Result, path(Key) + ".json").empty())
-      return;
-    std::string Tmp = path(Key) + ".inputs.tmp";
-    {
-      std::error_code EC;
-      llvm::raw_fd_ostream OS(Tmp, EC);
-      if (EC)
-        return;
-      OS << Inputs;
-    }
-    llvm::sys::fs::rename(Tmp, path(Key) + ".inputs");
+    if (writeJsonAtomically(Result, path(Key) + ".json").empty())
+      writeTextAtomically(Inputs, path(Key) + ".inputs");
   }
 
   const std::string &dir() const { return Dir; }

@@ -93,5 +93,7 @@ nlohmann::json toJson(const CallerFacts &F, const clang::SourceManager &SM);
 /// Writes \p Doc to \p Path atomically (temp file in the same directory, then
 /// rename). Returns an error message naming the path, or empty on success.
 std::string writeJsonAtomically(const nlohmann::json &Doc, llvm::StringRef Path);
+/// The same for any text (reports, the scan cache's input lists).
+std::string writeTextAtomically(llvm::StringRef Text, llvm::StringRef Path);
 
 } // namespace pageref
