@@ -9,35 +9,6 @@
 namespace pageref {
 namespace {
 
-/// One effect per function, because the engine is asked per function, not
-/// per parameter. The rule is the scan merge's (effectOf() in
-/// tools/pageref/Scan.cpp), so both resolve a call alike: a release of a
-/// known family, then a constructor that keeps the pages, then a hand-off;
-/// "uses" only when every page parameter merely uses them.
-std::optional<ParamEffect> callEffect(const FunctionSummary &S, llvm::StringRef File) {
-  if (S.Params.empty())
-    return std::nullopt;
-  std::string Via = "a release";
-  for (const auto &P : S.Params)
-    if (!P.second.Via.empty())
-      Via = P.second.Via;
-  bool KeepsIfNonNull = false, Keeps = false;
-  for (const auto &P : S.Params) {
-    const ParamEffect &E = P.second;
-    if (E.Effect == ParamEffect::Releases &&
-        (E.Family == ReleaseFamily::Ref || E.Family == ReleaseFamily::Pin)) {
-      ParamEffect R = E;
-      R.Via = Via + " in " + File.str();
-      return R;
-    }
-    KeepsIfNonNull |= E.Effect == ParamEffect::TakesOverIfNonNull;
-    Keeps |= E.Effect == ParamEffect::TakesOver || E.Effect == ParamEffect::Releases;
-  }
-  ParamEffect R;
-  R.Effect = KeepsIfNonNull ? ParamEffect::TakesOverIfNonNull : Keeps ? ParamEffect::TakesOver : ParamEffect::Uses;
-  return R;
-}
-
 std::shared_ptr<const ExternalEffects> parse(llvm::StringRef Path, std::string &Error) {
   auto Buffer = llvm::MemoryBuffer::getFile(Path);
   if (!Buffer) {
@@ -81,8 +52,11 @@ std::shared_ptr<const ExternalEffects> parse(llvm::StringRef Path, std::string &
     std::string File = J.contains("file") && J["file"].is_string() ? J["file"].get<std::string>() : "";
     if (!Tree.empty() && llvm::StringRef(File).starts_with(Tree))
       File.erase(0, Tree.size());
-    if (auto E = callEffect(*S, File))
+    if (auto E = callEffect(*S)) {
+      if (E->Effect == ParamEffect::Releases)
+        E->Via += " in " + File;
       Effects->emplace(S->Name, *E);
+    }
   }
   return Effects;
 }

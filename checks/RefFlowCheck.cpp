@@ -41,21 +41,6 @@ void RefFlowCheck::loadSummaries() {
     configurationDiag("%0 (option SummariesFile of %1)", clang::DiagnosticIDs::Error) << Error << CheckName;
 }
 
-namespace {
-
-const char *effectName(const ParamEffect &E) {
-  switch (E.Effect) {
-  case ParamEffect::Uses: return "uses";
-  case ParamEffect::TakesOver: return "takes-over";
-  case ParamEffect::TakesOverIfNonNull: return "takes-over-if-non-null";
-  case ParamEffect::Releases:
-    return E.Family == ReleaseFamily::Pin ? "releases-pin" : E.Family == ReleaseFamily::Ref ? "releases-ref" : "releases";
-  }
-  return "uses";
-}
-
-} // namespace
-
 nlohmann::json RefFlowCheck::findingJson(const RefFinding &F, const clang::SourceManager &SM,
                                          const clang::LangOptions &LO) const {
   nlohmann::json J = locationJson(F.Loc, SM);
@@ -133,7 +118,7 @@ void RefFlowCheck::deferExternal(const FunctionDecl *F, const std::set<std::stri
       ParamEffect E = Choices[Pick - 1];
       E.Via = "{{via:" + N + "}}";
       Assume[N] = E;
-      AssumeJson[N] = effectName(E);
+      AssumeJson[N] = assumptionName(E);
     }
     Flow->assumeExternal(Assume);
     nlohmann::json Findings = Keep(Flow->analyze(F));

@@ -1134,6 +1134,41 @@ void RefFlow::assumeExternal(std::map<std::string, ParamEffect> Effects) { P->Ex
 std::set<std::string> RefFlow::takeExternalsSeen() { return std::exchange(P->ExternalsSeen, {}); }
 bool isPageCarryingType(clang::QualType T) { return isPageCarrying(T); }
 
+std::optional<ParamEffect> callEffect(const FunctionSummary &S) {
+  if (S.Params.empty())
+    return std::nullopt;
+  std::string Via = "a release";
+  for (const auto &P : S.Params)
+    if (!P.second.Via.empty())
+      Via = P.second.Via;
+  bool KeepsIfNonNull = false, Keeps = false;
+  for (const auto &P : S.Params) {
+    const ParamEffect &E = P.second;
+    if (E.Effect == ParamEffect::Releases && (E.Family == ReleaseFamily::Ref || E.Family == ReleaseFamily::Pin)) {
+      ParamEffect R = E;
+      R.Via = Via;
+      return R;
+    }
+    KeepsIfNonNull |= E.Effect == ParamEffect::TakesOverIfNonNull;
+    // A release of another family (a bio's) is not one the variants model.
+    Keeps |= E.Effect == ParamEffect::TakesOver || E.Effect == ParamEffect::Releases;
+  }
+  ParamEffect R;
+  R.Effect = KeepsIfNonNull ? ParamEffect::TakesOverIfNonNull : Keeps ? ParamEffect::TakesOver : ParamEffect::Uses;
+  return R;
+}
+
+const char *assumptionName(const ParamEffect &E) {
+  switch (E.Effect) {
+  case ParamEffect::Uses: return "uses";
+  case ParamEffect::TakesOver: return "takes-over";
+  case ParamEffect::TakesOverIfNonNull: return "takes-over-if-non-null";
+  case ParamEffect::Releases:
+    return E.Family == ReleaseFamily::Pin ? "releases-pin" : E.Family == ReleaseFamily::Ref ? "releases-ref" : "releases";
+  }
+  return "uses";
+}
+
 nlohmann::json toJson(const FunctionSummary &S) {
   nlohmann::json Params = nlohmann::json::object();
   for (auto &[Index, E] : S.Params) {

@@ -12,6 +12,7 @@
 #include "pageref/ApiModel.h"
 #include "pageref/Config.h"
 #include "pageref/Facts.h"
+#include "pageref/RefFlow.h"
 
 #include "GlobList.h"
 #include "clang/Tooling/JSONCompilationDatabase.h"
@@ -489,15 +490,16 @@ std::vector<json> analyseAll(const std::vector<CompileJob> &Jobs, const RunConte
     Pool.async([&, I] {
       const CompileJob &J = Jobs[I];
       std::string Key = C.Cache->keyOf(J, C.Settings, C.ModelDigest);
-      std::string Out = C.TuDir + "/" + resultName(J.File, C.Tree);
+      std::string Name = resultName(J.File, C.Tree);
+      std::string Out = C.TuDir + "/" + Name;
       json R;
       llvm::StringRef Status;
       if (auto Hit = C.Cache->lookup(Key)) {
         R = std::move(*Hit);
         Status = "cached";
       } else {
-        std::string JobFile = C.WorkDir + "/" + resultName(J.File, C.Tree) + ".job";
-        std::string Log = C.WorkDir + "/" + resultName(J.File, C.Tree) + ".log";
+        std::string JobFile = C.WorkDir + "/" + Name + ".job";
+        std::string Log = C.WorkDir + "/" + Name + ".log";
         std::string Err = writeJsonAtomically(jobJson(J, C.Settings), JobFile);
         std::string Tmp = Out + ".worker";
         llvm::sys::fs::remove(Tmp);
@@ -542,30 +544,6 @@ std::vector<json> analyseAll(const std::vector<CompileJob> &Jobs, const RunConte
   return Results;
 }
 
-/// What a summary says a function does with pages it is handed, as the
-/// deferred variants name it ("releases-ref", ...), or "takes-over".
-std::string effectOf(const json &Summary) {
-  // The variants are asked per function, not per parameter: the strongest
-  // effect of its page parameters decides (a release, then a constructor
-  // that keeps them, then a hand-off; "uses" only when all merely use).
-  const json Params = Summary.value("params", json::object());
-  std::set<std::string> Effects;
-  for (auto &[Index, P] : Params.items()) {
-    std::string E = P.value("effect", "");
-    if (E == "releases") {
-      std::string F = P.value("family", "");
-      if (F == "ref" || F == "pin")
-        return "releases-" + F;
-      E = "takes-over"; // a family the variants do not model
-    }
-    Effects.insert(E);
-  }
-  for (const char *E : {"takes-over-if-non-null", "takes-over"})
-    if (Effects.count(E))
-      return E;
-  return Effects.empty() ? "takes-over" : "uses";
-}
-
 std::string sourceLine(const std::string &Path, unsigned Line) {
   std::string Err;
   auto T = readFile(Path, Err);
@@ -581,6 +559,27 @@ std::string sourceLine(const std::string &Path, unsigned Line) {
       S += C;
   return S;
 }
+
+/// \p Path relative to \p Tree when it is inside it.
+std::string relativeTo(const std::string &Tree, const std::string &Path) {
+  llvm::StringRef P = Path;
+  if (!Tree.empty() && P.consume_front(Tree + "/"))
+    return P.str();
+  return Path;
+}
+
+void replaceAll(std::string &Text, const std::string &Marker, const std::string &By) {
+  for (size_t Pos; (Pos = Text.find(Marker)) != std::string::npos;)
+    Text.replace(Pos, Marker.size(), By);
+}
+
+/// A function other files call, as its merged summary resolves the calls.
+struct Callee {
+  ParamEffect Effect;
+  std::string Assume;  // the variants' name of the effect
+  std::string File;    // where it is defined
+  std::string Release; // "put_page() at line 22 in net/9p/trans_common.c", for Releases
+};
 
 bool findingLess(const json &A, const json &B) {
   auto K = [](const json &F) {
@@ -622,12 +621,21 @@ json mergeTuResults(std::vector<json> TUs, const std::string &Tree, const std::s
       }
   for (const std::string &N : Ambiguous)
     Summaries.erase(N);
+  std::map<std::string, Callee> Callees;
+  for (auto &[Name, J] : Summaries) {
+    std::string Why;
+    std::optional<FunctionSummary> S = summaryFromJson(J, Why);
+    std::optional<ParamEffect> E = S ? callEffect(*S) : std::nullopt;
+    if (!E)
+      continue;
+    Callee &C = Callees[Name];
+    C.Effect = *E;
+    C.Assume = assumptionName(*E);
+    C.File = J.value("file", "");
+    C.Release = E->Via + " in " + relativeTo(Tree, C.File);
+  }
 
-  auto Relative = [&](json &V) {
-    llvm::StringRef P = V.get_ref<const std::string &>();
-    if (!Tree.empty() && P.consume_front(Tree + "/"))
-      V = P.str();
-  };
+  auto Relative = [&](json &V) { V = relativeTo(Tree, V.get<std::string>()); };
 
   json Units = json::array(), CallSites = json::array(), Findings = json::array(), SummaryList = json::array();
   for (auto &[F, R] : ByFile) {
@@ -648,23 +656,15 @@ json mergeTuResults(std::vector<json> TUs, const std::string &Tree, const std::s
             D["file"] != C["file"])
           continue;
         std::string Name = D["externals"][0];
-        auto It = Summaries.find(Name);
-        if (It == Summaries.end() || effectOf(It->second) != D["assume"][Name])
+        auto It = Callees.find(Name);
+        if (It == Callees.end() || It->second.Assume != D["assume"][Name])
           continue;
-        std::string Release = "a release", File = It->second.value("file", "");
-        for (auto &[I, P] : It->second["params"].items())
-          if (P.contains("via"))
-            Release = P["via"].get<std::string>().substr(0, P["via"].get<std::string>().find("()"));
-        std::string RelFile = File;
-        if (!Tree.empty() && llvm::StringRef(File).starts_with(Tree + "/"))
-          RelFile = File.substr(Tree.size() + 1);
+        const std::string &Via = It->second.Effect.Via;
         std::string Text = D["call_site"].dump();
-        for (auto [Marker, By] : {std::pair<std::string, std::string>{"{{release:" + Name + "}}", Release},
-                                  {"{{file:" + Name + "}}", RelFile}})
-          for (size_t Pos; (Pos = Text.find(Marker)) != std::string::npos;)
-            Text.replace(Pos, Marker.size(), By);
+        replaceAll(Text, "{{release:" + Name + "}}", Via.substr(0, Via.find("()")));
+        replaceAll(Text, "{{file:" + Name + "}}", relativeTo(Tree, It->second.File));
         C = json::parse(Text);
-        C["cross_tu"] = json::array({{{"function", Name}, {"file", File}, {"effect", D["assume"][Name]}}});
+        C["cross_tu"] = json::array({{{"function", Name}, {"file", It->second.File}, {"effect", It->second.Assume}}});
         break;
       }
       CallSites.push_back(C);
@@ -680,16 +680,16 @@ json mergeTuResults(std::vector<json> TUs, const std::string &Tree, const std::s
       bool AllHandOff = true;
       for (const json &N : D["externals"]) {
         std::string Name = N.get<std::string>();
-        auto It = Summaries.find(Name);
+        auto It = Callees.find(Name);
         // A function no analysed TU defines: a hand-off, unless asked to
         // assume it only uses the pages (--unknown-callees uses).
-        std::string E = It != Summaries.end() ? effectOf(It->second) : UnknownCalleesUse ? "uses" : "takes-over";
+        std::string E = It != Callees.end() ? It->second.Assume : UnknownCalleesUse ? "uses" : "takes-over";
         Assume[Name] = E;
         if (E != "takes-over") {
           AllHandOff = false;
           Used.push_back({{"function", Name},
-                          {"file", It != Summaries.end() ? It->second.value("file", "") : std::string()},
-                          {"effect", It != Summaries.end() ? E : "unknown, assumed " + E}});
+                          {"file", It != Callees.end() ? It->second.File : std::string()},
+                          {"effect", It != Callees.end() ? E : "unknown, assumed " + E}});
         }
       }
       if (AllHandOff)
@@ -701,24 +701,9 @@ json mergeTuResults(std::vector<json> TUs, const std::string &Tree, const std::s
           json Fs = V["findings"];
           for (json &Fd : Fs) {
             std::string Msg = Fd["message"];
-            for (const json &U2 : Used) {
-              std::string Name = U2["function"];
-              std::string Marker = "{{via:" + Name + "}}";
-              if (!Summaries.count(Name))
-                continue;
-              std::string Via = "a release";
-              const json Params = Summaries[Name]["params"];
-              for (auto &[I, P] : Params.items())
-                if (P.contains("via"))
-                  Via = P["via"];
-              std::string File = U2["file"];
-              llvm::StringRef RelFile = File;
-              if (!Tree.empty())
-                RelFile.consume_front(Tree + "/");
-              Via += " in " + RelFile.str();
-              for (size_t Pos; (Pos = Msg.find(Marker)) != std::string::npos;)
-                Msg.replace(Pos, Marker.size(), Via);
-            }
+            for (const json &U2 : Used)
+              if (auto It = Callees.find(U2["function"]); It != Callees.end())
+                replaceAll(Msg, "{{via:" + It->first + "}}", It->second.Release);
             Fd["message"] = Msg;
           }
           Replaced[Key] = Fs;
@@ -757,9 +742,7 @@ json mergeTuResults(std::vector<json> TUs, const std::string &Tree, const std::s
       }
     }
     std::string File = Fd.value("file", "");
-    std::string Rel = File;
-    if (!Tree.empty())
-      Rel = llvm::StringRef(File).starts_with(Tree + "/") ? File.substr(Tree.size() + 1) : File;
+    std::string Rel = relativeTo(Tree, File);
     std::string FP = hexDigest(Fd.value("check", "") + '\0' + Rel + '\0' + Fd.value("function", "") + '\0' + NoLines +
                                    '\0' + sourceLine(File, Fd.value("line", 0u)),
                                8);

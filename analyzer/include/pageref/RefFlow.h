@@ -58,6 +58,19 @@ nlohmann::json toJson(const FunctionSummary &S);
 /// units); an error names what is wrong.
 std::optional<FunctionSummary> summaryFromJson(const nlohmann::json &J, std::string &Error);
 
+/// What handing pages to a function of another file does, from its summary.
+/// One effect per function, because calls into other files are resolved per
+/// function, not per parameter: a release of a known family (ref, pin)
+/// first, then a constructor that keeps them when non-NULL, then a
+/// hand-off; Uses only when every page parameter merely uses them. Via is
+/// the release the summary names. Null for a summary without page
+/// parameters. The scan's merge and the SummariesFile option both use it,
+/// so CI and the editor resolve a call alike.
+std::optional<ParamEffect> callEffect(const FunctionSummary &S);
+/// An effect as the deferred variants name it: "uses", "releases-ref",
+/// "releases-pin", "takes-over", "takes-over-if-non-null".
+const char *assumptionName(const ParamEffect &E);
+
 /// `struct page *`, `struct page **`, `struct folio *`, arrays of them: the
 /// parameters a summary describes.
 bool isPageCarryingType(clang::QualType T);
