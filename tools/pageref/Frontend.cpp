@@ -31,6 +31,19 @@ using nlohmann::json;
 
 namespace pageref {
 
+void forEachFileField(json &J, const std::function<void(json &)> &F) {
+  if (J.is_object()) {
+    for (auto It = J.begin(); It != J.end(); ++It)
+      if (It.key() == "file" && It->is_string())
+        F(*It);
+      else
+        forEachFileField(*It, F);
+  } else if (J.is_array()) {
+    for (json &E : J)
+      forEachFileField(E, F);
+  }
+}
+
 std::string absolutePath(const std::string &Path, const std::string &Dir) {
   llvm::SmallString<256> P(Path);
   if (!llvm::sys::path::is_absolute(P)) {
@@ -97,38 +110,47 @@ struct FunctionRange {
   std::string Name;
 };
 
+/// What one parse needs and leaves behind, shared by the action factory, the
+/// action and the consumer.
+struct ParseState {
+  ParseState(clang::tidy::ClangTidyASTConsumerFactory *Tidy, const FrontendSettings &Settings)
+      : Tidy(Tidy), Settings(Settings) {}
+  clang::tidy::ClangTidyASTConsumerFactory *Tidy; // null: parse only
+  const FrontendSettings &Settings;
+  std::unique_ptr<HeaderBodyFilter> Filter;
+  std::vector<FunctionRange> Functions;
+  json Inputs = json::array();
+};
+
 /// Forwards everything to clang-tidy's consumer and decides which function
 /// bodies are parsed at all.
 class SkippingConsumer : public clang::MultiplexConsumer {
 public:
-  SkippingConsumer(std::unique_ptr<clang::ASTConsumer> Inner, HeaderBodyFilter *Filter,
-                   std::vector<FunctionRange> &Functions, json &Inputs)
-      : MultiplexConsumer(makeVec(std::move(Inner))), Filter(Filter), Functions(Functions), Inputs(Inputs) {}
+  SkippingConsumer(std::unique_ptr<clang::ASTConsumer> Inner, ParseState &State)
+      : MultiplexConsumer(makeVec(std::move(Inner))), State(State) {}
 
-  bool shouldSkipFunctionBody(clang::Decl *D) override { return Filter && Filter->skip(D); }
+  bool shouldSkipFunctionBody(clang::Decl *D) override { return State.Filter && State.Filter->skip(D); }
 
   void HandleTranslationUnit(clang::ASTContext &Ctx) override {
     const clang::SourceManager &SM = Ctx.getSourceManager();
     // Every pageref check matches in the main file only (each matcher says
     // isExpansionInMainFile, the engine indexes main-file declarations):
     // the matchers need not walk the thousands of header declarations.
-    if (Filter) {
-      std::vector<clang::Decl *> Main;
-      for (clang::Decl *D : Ctx.getTranslationUnitDecl()->decls())
-        if (SM.isInMainFile(SM.getExpansionLoc(D->getLocation())))
-          Main.push_back(D);
-      Ctx.setTraversalScope(Main);
-    }
+    std::vector<clang::Decl *> Main;
+    for (clang::Decl *D : Ctx.getTranslationUnitDecl()->decls())
+      if (SM.isInMainFile(SM.getExpansionLoc(D->getLocation())))
+        Main.push_back(D);
+    Ctx.setTraversalScope(Main);
     MultiplexConsumer::HandleTranslationUnit(Ctx);
-    Inputs = inputsOf(SM);
-    for (const clang::Decl *D : Ctx.getTranslationUnitDecl()->decls()) {
+    State.Inputs = inputsOf(SM);
+    for (const clang::Decl *D : Main) {
       auto *F = llvm::dyn_cast<clang::FunctionDecl>(D);
       if (!F || !F->doesThisDeclarationHaveABody())
         continue;
       clang::SourceLocation B = SM.getFileLoc(F->getBeginLoc()), E = SM.getFileLoc(F->getEndLoc());
       if (!SM.isWrittenInMainFile(B) || !SM.isWrittenInMainFile(E))
         continue;
-      Functions.push_back({SM.getFileOffset(B), SM.getFileOffset(E) + 1, F->getNameAsString()});
+      State.Functions.push_back({SM.getFileOffset(B), SM.getFileOffset(E) + 1, F->getNameAsString()});
     }
   }
 
@@ -138,60 +160,41 @@ private:
     V.push_back(std::move(C));
     return V;
   }
-  HeaderBodyFilter *Filter;
-  std::vector<FunctionRange> &Functions;
-  json &Inputs;
+  ParseState &State;
 };
 
 class ScanAction : public clang::ASTFrontendAction {
 public:
-  ScanAction(clang::tidy::ClangTidyASTConsumerFactory *Factory, const ApiModel &Model, const FrontendSettings &S,
-             std::vector<FunctionRange> &Functions, std::unique_ptr<HeaderBodyFilter> &Filter, json &Inputs)
-      : Factory(Factory), Model(Model), Settings(S), Functions(Functions), Filter(Filter), Inputs(Inputs) {}
+  explicit ScanAction(ParseState &State) : State(State) {}
 
   std::unique_ptr<clang::ASTConsumer> CreateASTConsumer(clang::CompilerInstance &CI, llvm::StringRef File) override {
     std::unique_ptr<clang::ASTConsumer> Inner =
-        Factory ? Factory->createASTConsumer(CI, File) : std::make_unique<clang::ASTConsumer>();
-    if (Settings.SkipHeaderBodies)
-      Filter = std::make_unique<HeaderBodyFilter>(CI.getSourceManager());
-    return std::make_unique<SkippingConsumer>(std::move(Inner), Filter.get(), Functions, Inputs);
+        State.Tidy ? State.Tidy->createASTConsumer(CI, File) : std::make_unique<clang::ASTConsumer>();
+    if (State.Settings.SkipHeaderBodies)
+      State.Filter = std::make_unique<HeaderBodyFilter>(CI.getSourceManager());
+    return std::make_unique<SkippingConsumer>(std::move(Inner), State);
   }
 
 private:
-  clang::tidy::ClangTidyASTConsumerFactory *Factory;
-  const ApiModel &Model;
-  const FrontendSettings &Settings;
-  std::vector<FunctionRange> &Functions;
-  std::unique_ptr<HeaderBodyFilter> &Filter;
-  json &Inputs;
+  ParseState &State;
 };
 
 class ScanActionFactory : public clang::tooling::FrontendActionFactory {
 public:
-  ScanActionFactory(clang::tidy::ClangTidyASTConsumerFactory *Factory, const ApiModel &Model,
-                    const FrontendSettings &S, std::vector<FunctionRange> &Functions,
-                    std::unique_ptr<HeaderBodyFilter> &Filter, json &Inputs)
-      : Factory(Factory), Model(Model), Settings(S), Functions(Functions), Filter(Filter), Inputs(Inputs) {}
+  explicit ScanActionFactory(ParseState &State) : State(State) {}
 
-  std::unique_ptr<clang::FrontendAction> create() override {
-    return std::make_unique<ScanAction>(Factory, Model, Settings, Functions, Filter, Inputs);
-  }
+  std::unique_ptr<clang::FrontendAction> create() override { return std::make_unique<ScanAction>(State); }
 
   bool runInvocation(std::shared_ptr<clang::CompilerInvocation> Invocation, clang::FileManager *Files,
                      std::shared_ptr<clang::PCHContainerOperations> PCH, clang::DiagnosticConsumer *Diags) override {
     // As clang-tidy does: __clang_analyzer__ is defined.
     Invocation->getPreprocessorOpts().SetUpStaticAnalyzer = true;
-    Invocation->getFrontendOpts().SkipFunctionBodies = Settings.SkipHeaderBodies;
+    Invocation->getFrontendOpts().SkipFunctionBodies = State.Settings.SkipHeaderBodies;
     return FrontendActionFactory::runInvocation(Invocation, Files, PCH, Diags);
   }
 
 private:
-  clang::tidy::ClangTidyASTConsumerFactory *Factory;
-  const ApiModel &Model;
-  const FrontendSettings &Settings;
-  std::vector<FunctionRange> &Functions;
-  std::unique_ptr<HeaderBodyFilter> &Filter;
-  json &Inputs;
+  ParseState &State;
 };
 
 /// Line and column of byte offsets in files, read once each.
@@ -264,6 +267,8 @@ json analyzeTranslationUnit(const CompileJob &Job, const FrontendSettings &S) {
                  {"file", Job.File},
                  {"directory", Job.Directory},
                  {"arguments", Job.Args}};
+  // A bad user model file fails the TU with its own message (the checks
+  // would only report a configuration error).
   ApiModel Model = ApiModel::builtin();
   for (const std::string &F : S.ApiModelFiles)
     if (auto Err = Model.mergeFile(F)) {
@@ -315,13 +320,11 @@ json analyzeTranslationUnit(const CompileJob &Job, const FrontendSettings &S) {
       "-fno-caret-diagnostics", clang::tooling::ArgumentInsertPosition::END));
 
   ScanCollector Collector;
-  std::vector<FunctionRange> Functions;
-  std::unique_ptr<HeaderBodyFilter> Filter;
   std::unique_ptr<clang::tidy::ClangTidyASTConsumerFactory> TidyFactory;
   if (S.RunChecks)
     TidyFactory = std::make_unique<clang::tidy::ClangTidyASTConsumerFactory>(Context);
-  json Inputs = json::array();
-  ScanActionFactory Factory(TidyFactory.get(), Model, S, Functions, Filter, Inputs);
+  ParseState State(TidyFactory.get(), S);
+  ScanActionFactory Factory(State);
   activeScanCollector() = S.RunChecks ? &Collector : nullptr;
   int RC = Tool.run(&Factory);
   activeScanCollector() = nullptr;
@@ -338,7 +341,7 @@ json analyzeTranslationUnit(const CompileJob &Job, const FrontendSettings &S) {
     J["severity"] = levelName(E.DiagLevel);
     J["function"] = "";
     if (J["file"] == Job.File)
-      for (const FunctionRange &F : Functions)
+      for (const FunctionRange &F : State.Functions)
         if (F.Begin <= E.Message.FileOffset && E.Message.FileOffset < F.End)
           J["function"] = F.Name;
     json Notes = json::array();
@@ -367,17 +370,11 @@ json analyzeTranslationUnit(const CompileJob &Job, const FrontendSettings &S) {
     return Result;
   }
   // Every "file" the checks wrote, as an absolute path.
-  std::function<void(json &)> Absolute = [&](json &J) {
-    if (J.is_object()) {
-      for (auto It = J.begin(); It != J.end(); ++It)
-        if (It.key() == "file" && It->is_string() && !It->get<std::string>().empty())
-          *It = absolutePath(It->get<std::string>(), Job.Directory);
-        else
-          Absolute(*It);
-    } else if (J.is_array()) {
-      for (json &E : J)
-        Absolute(E);
-    }
+  auto Absolute = [&](json &J) {
+    forEachFileField(J, [&](json &F) {
+      if (!F.get_ref<const std::string &>().empty())
+        F = absolutePath(F.get<std::string>(), Job.Directory);
+    });
   };
   Absolute(Collector.CallSites);
   Absolute(Collector.Summaries);
@@ -392,9 +389,9 @@ json analyzeTranslationUnit(const CompileJob &Job, const FrontendSettings &S) {
   Result["call_sites"] = Collector.CallSites;
   Result["summaries"] = Collector.Summaries;
   Result["deferred"] = Collector.Deferred;
-  Result["inputs"] = Inputs;
-  if (Filter)
-    Result["skipped_header_bodies"] = Filter->skipped();
+  Result["inputs"] = State.Inputs;
+  if (State.Filter)
+    Result["skipped_header_bodies"] = State.Filter->skipped();
   return Result;
 }
 

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,10 @@ std::vector<std::string> adjustForClang(std::vector<std::string> &Args);
 /// docs/scan-schema.md) has "status": "ok" or "failed" with "error"; it never
 /// throws and never exits.
 nlohmann::json analyzeTranslationUnit(const CompileJob &Job, const FrontendSettings &S);
+
+/// Applies \p F to every "file" string of a JSON tree (the records of the
+/// checks, the scan's reports), to make paths absolute or relative.
+void forEachFileField(nlohmann::json &J, const std::function<void(nlohmann::json &)> &F);
 
 /// Absolute, `.`/`..`-free form of \p Path seen from \p Dir.
 std::string absolutePath(const std::string &Path, const std::string &Dir);

@@ -82,20 +82,6 @@ std::optional<json> readJson(const std::string &Path, std::string &Err) {
   return J;
 }
 
-/// Applies \p F to every "file" string of a JSON tree.
-void forEachFile(json &J, const std::function<void(json &)> &F) {
-  if (J.is_object()) {
-    for (auto It = J.begin(); It != J.end(); ++It)
-      if (It.key() == "file" && It->is_string())
-        F(*It);
-      else
-        forEachFile(*It, F);
-  } else if (J.is_array()) {
-    for (json &E : J)
-      forEachFile(E, F);
-  }
-}
-
 /// Identifier tokens of a C file (outside comments and literals), and the
 /// functions it defines (`name(...) {` at brace depth 0).
 struct TokenScan {
@@ -749,10 +735,10 @@ json mergeTuResults(std::vector<json> TUs, const std::string &Tree, const std::s
     unsigned N = ++Seen[FP];
     Fd["fingerprint"] = N == 1 ? FP : FP + "-" + std::to_string(N);
   }
-  forEachFile(Units, Relative);
-  forEachFile(CallSites, Relative);
-  forEachFile(Findings, Relative);
-  forEachFile(SummaryList, Relative);
+  forEachFileField(Units, Relative);
+  forEachFileField(CallSites, Relative);
+  forEachFileField(Findings, Relative);
+  forEachFileField(SummaryList, Relative);
   std::sort(Findings.begin(), Findings.end(), findingLess);
   std::sort(CallSites.begin(), CallSites.end(), [](const json &A, const json &B) {
     return std::make_tuple(A.value("file", ""), A.value("line", 0), A.value("column", 0)) <
