@@ -128,8 +128,7 @@ std::optional<std::vector<Unit>> readDatabase(const std::string &BuildDir, std::
 
 } // namespace
 
-/// Runs tools/kernel/prepare-kernel.py and returns the prepared tree.
-std::optional<std::string> prepareDebian(const std::string &Version, std::string &Err) {
+std::optional<std::string> prepareKernel(llvm::StringRef Mode, const std::string &What, std::string &Err) {
   auto Python = llvm::sys::findProgramByName("python3");
   if (!Python) {
     Err = "python3 not found (needed by tools/kernel/prepare-kernel.py)";
@@ -137,14 +136,14 @@ std::optional<std::string> prepareDebian(const std::string &Version, std::string
   }
   llvm::SmallString<128> OutFile;
   llvm::sys::fs::createTemporaryFile("pageref-prepare", "txt", OutFile);
-  std::vector<llvm::StringRef> Args = {*Python, PAGEREF_PREPARE_KERNEL, "--debian", Version};
+  std::vector<llvm::StringRef> Args = {*Python, PAGEREF_PREPARE_KERNEL, Mode, What};
   std::optional<llvm::StringRef> Redirects[] = {std::nullopt, llvm::StringRef(OutFile), std::nullopt};
   int RC = llvm::sys::ExecuteAndWait(*Python, Args, std::nullopt, Redirects);
   auto Buf = llvm::MemoryBuffer::getFile(OutFile);
   llvm::sys::fs::remove(OutFile);
+  std::string Input = Mode == "--debian" ? "Debian linux-source-" + What : What;
   if (RC != 0 || !Buf) {
-    Err = "preparing Debian linux-source-" + Version + " failed (" PAGEREF_PREPARE_KERNEL " exited " +
-          std::to_string(RC) + ")";
+    Err = "preparing " + Input + " failed (" PAGEREF_PREPARE_KERNEL " exited " + std::to_string(RC) + ")";
     return std::nullopt;
   }
   llvm::SmallVector<llvm::StringRef, 8> Lines;
@@ -154,6 +153,10 @@ std::optional<std::string> prepareDebian(const std::string &Version, std::string
     return std::nullopt;
   }
   return Lines.back().trim().str();
+}
+
+std::optional<std::string> prepareDebian(const std::string &Version, std::string &Err) {
+  return prepareKernel("--debian", Version, Err);
 }
 
 /// True if the file's text names one of \p Names as a whole identifier.

@@ -884,12 +884,8 @@ int runScan(int Argc, char **Argv, const std::string &Self) {
     // A kernel tree without a database: prepare it the way the tests do.
     llvm::errs() << "pageref scan: " << Tree << " has no compile_commands.json; preparing it "
                  << "(tools/kernel/prepare-kernel.py --tree)\n";
-    auto Python = llvm::sys::findProgramByName("python3");
-    if (!Python)
-      return fail("scan", "python3 not found (needed to prepare the tree)");
-    llvm::SmallVector<llvm::StringRef, 5> Args = {*Python, PAGEREF_PREPARE_KERNEL, "--tree", Tree};
-    if (llvm::sys::ExecuteAndWait(*Python, Args) != 0)
-      return fail("scan", "preparing " + Tree + " failed (" PAGEREF_PREPARE_KERNEL ")");
+    if (!prepareKernel("--tree", Tree, Err))
+      return fail("scan", Err);
   }
   std::string DbPath = DbDir + "/compile_commands.json";
   if (!llvm::sys::fs::exists(DbPath))
