@@ -16,15 +16,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "tools", "kernel"))
+from kerneltree import debian_tree  # noqa: E402
+
 DIAG = re.compile(r"^(?P<file>[^:\s]+):(?P<line>\d+):(?P<col>\d+): (?P<sev>warning|remark|note|error): (?P<msg>.*?)(?: \[(?P<check>[a-z-]+(?:,-warnings-as-errors)?)\])?$")
-
-
-def prepare(repo, version):
-    r = subprocess.run([sys.executable, os.path.join(repo, "tools/kernel/prepare-kernel.py"), "--debian", version,
-                        "--quiet"], stdout=subprocess.PIPE, text=True)
-    if r.returncode != 0:
-        sys.exit("preparing linux-source-%s failed" % version)
-    return r.stdout.strip().splitlines()[-1]
 
 
 def tidy_diags(clang_tidy, plugin, tree, path):
@@ -65,8 +60,7 @@ def main():
     ap.add_argument("--clang-tidy", default="/usr/lib/llvm-19/bin/clang-tidy")
     ap.add_argument("-j", type=int, default=2)
     args = ap.parse_args()
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    tree = prepare(repo, args.debian)
+    tree = debian_tree(args.debian)
     with tempfile.TemporaryDirectory() as out:
         r = subprocess.run([args.pageref, "scan", tree, "-o", out, "-j", str(args.j), "--no-cache", "--format", "json"],
                            stdout=subprocess.DEVNULL)

@@ -12,6 +12,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tools", "kernel"))
+from kerneltree import debian_tree  # noqa: E402
 
 
 def main():
@@ -20,9 +22,7 @@ def main():
     ap.add_argument("--debian", default="6.1")
     ap.add_argument("--dir", default="fs/nfs")
     a = ap.parse_args()
-    r = subprocess.run([sys.executable, os.path.join(REPO, "tools/kernel/prepare-kernel.py"), "--debian", a.debian,
-                        "--quiet"], stdout=subprocess.PIPE, text=True, check=True)
-    tree = r.stdout.strip().splitlines()[-1]
+    tree = debian_tree(a.debian)
     failures = []
     with tempfile.TemporaryDirectory() as d:
         res = os.path.join(d, "kbuild")

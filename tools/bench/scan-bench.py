@@ -28,6 +28,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tools", "kernel"))
+from kerneltree import debian_tree  # noqa: E402
 
 
 def timed(cmd, **kw):
@@ -61,9 +63,7 @@ def main():
     ap.add_argument("--tus", default="fs/nfs/direct.c,fs/smb/client/file.c,io_uring/rsrc.c,mm/gup.c,block/bio.c",
                     help="TUs for the per-TU figures (b, c)")
     a = ap.parse_args()
-    r = subprocess.run([sys.executable, os.path.join(REPO, "tools/kernel/prepare-kernel.py"), "--debian", a.debian,
-                        "--quiet"], stdout=subprocess.PIPE, text=True, check=True)
-    tree = r.stdout.strip().splitlines()[-1]
+    tree = debian_tree(a.debian)
     db = json.load(open(os.path.join(tree, "compile_commands.json")))
     work = tempfile.mkdtemp(prefix="pageref-bench-")
     print("tree %s, %d TUs in the compile database, -j%d, %d repeats\n" % (tree, len(db), a.j, a.repeat))

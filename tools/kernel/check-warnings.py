@@ -17,15 +17,9 @@ import subprocess
 import sys
 import time
 
+from kerneltree import debian_tree
+
 WARNING = re.compile(r"^(?P<file>[^:\s]+):(?P<line>\d+):\d+: warning: (?P<msg>.*) \[(?P<check>pageref-[a-z-]+)\]$")
-
-
-def prepare(repo, version):
-    r = subprocess.run([sys.executable, os.path.join(repo, "tools/kernel/prepare-kernel.py"), "--debian", version,
-                        "--quiet"], stdout=subprocess.PIPE, text=True)
-    if r.returncode != 0:
-        sys.exit("preparing linux-source-%s failed" % version)
-    return r.stdout.strip().splitlines()[-1]
 
 
 def main():
@@ -42,8 +36,7 @@ def main():
     a.plugin = os.path.abspath(a.plugin)
     if not os.path.exists(a.plugin):
         sys.exit("%s: the plugin does not exist (build pageref first)" % a.plugin)
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    tree = prepare(repo, a.debian)
+    tree = debian_tree(a.debian)
     names = [n for n in a.names.split(",") if n]
     ident = re.compile(r"\b(%s)\s*\(" % "|".join(map(re.escape, names)))
     with open(os.path.join(tree, ".pageref-tus.txt")) as f:
