@@ -28,7 +28,6 @@
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/xxhash.h"
 
-#include <atomic>
 #include <csignal>
 #include <thread>
 #include <chrono>
