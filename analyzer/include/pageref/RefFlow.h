@@ -44,6 +44,7 @@ struct ConditionalRelease {
   unsigned Param;       // the deciding parameter
   int64_t Equals;       // its value
   ReleaseFamily Family; // the family released when it has that value
+  bool Releases = true; // false: that value releases nothing
 };
 
 /// What a function of this TU does with a page-array (or page) parameter.
@@ -54,6 +55,8 @@ struct ParamEffect {
   ReleaseFamily Family = ReleaseFamily::Ref; // for Releases
   std::string Via;                           // the release or hand-off it ends in
   std::vector<ConditionalRelease> Cases;     // for Releases: the family per value of another parameter
+  // For the other values of the deciding parameter (a switch's default).
+  std::optional<ConditionalRelease> Otherwise;
 };
 
 /// Per-function summary, serialisable for cross-TU use (docs/summaries.md).

@@ -36,6 +36,10 @@ struct AtomInfo {
   bool UnitPos = false;      // a result that is 1 when positive: one page asked for
   bool AllOrNothing = false; // a call that returns all it was asked for, or 0
   bool ZeroMeansSuccess = false; // a call that returns 0 when it took the pages
+  // A function whose body this TU does not have: by the kernel's convention
+  // a call that fails has kept nothing; FailureClasses say what failing is.
+  bool KeepsOnlyOnSuccess = false;
+  uint8_t FailureClasses = 0;
   bool Pointer = false;      // a pointer value: Zero is NULL, Neg an ERR_PTR()
 };
 

@@ -676,7 +676,14 @@ void RefFlow::Impl::settle(FunctionCtx &FC, const Tracked &T, Config &C) {
     Value V = resolve(C, FC, C.Container);
     uint8_t S = V.signClasses();
     const AtomInfo &I = FC.Atoms.info(C.Container);
-    if (I.ZeroMeansSuccess) {
+    if (I.KeepsOnlyOnSuccess) {
+      if (!(S & ~I.FailureClasses))
+        C.Ref = Own::Held; // it failed: the pages are still ours
+      else if (!(S & I.FailureClasses)) {
+        C.Ref = Own::Held; // it may keep them: no leak, releases still checked
+        C.Kept = true;
+      }
+    } else if (I.ZeroMeansSuccess) {
       if (S == Zero)
         C.Ref = Own::HandedOff;
       else if (!(S & Zero))

@@ -57,6 +57,7 @@ struct Tracked {
   AtomId Result = 0;           // the acquisition's result symbol
   AtomId IterAtom = 0;         // the kind symbol of Iter
   bool ResultIsBytes = false;  // get-pages family: bytes, not pages
+  std::string Via;             // through a helper of this TU: its own acquisition
 };
 
 /// What one run found out, beyond the findings.
@@ -73,10 +74,21 @@ struct RunResult {
     Own Ref;
     ReleaseFamily RelFam;
     std::map<unsigned, int64_t> ParamConsts;
+    bool Kept = false;
   };
   std::vector<Exit> Exits;
   // Field facts: where the pages were stored (record, field).
   std::vector<std::pair<const clang::FieldDecl *, const clang::Stmt *>> FieldStores;
+  bool Returned = false;      // returned to the caller (`return pages;`)
+  bool HeldOnSuccess = false; // in the caller's storage at a successful return
+};
+
+/// A function of this TU that hands its caller pages it acquired: as its
+/// return value (io_pin_pages()) or in an array parameter (rds_pin_pages()).
+struct AcquiredPages {
+  ReleaseFamily Family = ReleaseFamily::Ref;
+  std::string Via;  // the acquisition inside: "pin_user_pages() at line 12"
+  int Param = -1;   // -1: the returned pointer; else the parameter holding them
 };
 
 /// Per function: its CFG and atoms, shared by the runs of its acquisitions.
@@ -113,6 +125,8 @@ struct RefFlow::Impl {
   // Summaries of a parameter's field (`umem` in xdp_umem_unpin_pages(umem) releases umem->pgs).
   std::map<std::tuple<const clang::FunctionDecl *, unsigned, std::string>, ParamEffect> FieldSummaries;
   std::set<const clang::FunctionDecl *> SummaryInProgress;
+  std::map<const clang::FunctionDecl *, std::optional<refflow::AcquiredPages>> Acquirers;
+  const refflow::AcquiredPages *acquiredBy(const clang::FunctionDecl *F);
   std::set<std::string> ExternalsSeen;
   std::map<std::string, ParamEffect> ExternalAssumptions;
   std::map<const clang::FunctionDecl *, std::unique_ptr<FunctionCtx>> Functions;
@@ -177,6 +191,9 @@ struct RefFlow::Impl {
   void onAssign(FunctionCtx &FC, const Tracked &T, ConfigSet &In, const clang::Expr *Lhs, const clang::Expr *Rhs,
                 const clang::Stmt *S, RunResult &Out, bool Compound);
   void handOff(ConfigSet &In, RunResult &Out, const Tracked *T = nullptr);
+  /// Something may keep the pages (a function whose body this TU does not
+  /// have, a stored pfn): no leak is reported, releases are still checked.
+  void keep(ConfigSet &In, RunResult &Out);
   void setOwn(ConfigSet &In, Own From, Own To);
   /// An effect of a function the pages are handed to (summary or assumption).
   const ParamEffect *effectOfCall(const clang::CallExpr *C, unsigned Arg, const Tracked &T, bool &Unknown);
@@ -199,6 +216,7 @@ struct RefFlow::Impl {
   const ParamEffect *fieldSummary(const clang::FunctionDecl *F, unsigned Param, const std::string &Suffix,
                                   const ObjectPath &Rest);
   ParamEffect effectFromRun(const clang::FunctionDecl *F, const RunResult &R);
+  std::optional<ParamEffect> casesFromExits(const clang::FunctionDecl *F, const RunResult &R, ParamEffect E);
   bool returnsNullThere(const clang::Expr *Ret, const clang::FunctionDecl *F);
 
   // ---- FieldFacts.cpp

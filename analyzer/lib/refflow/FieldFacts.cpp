@@ -64,6 +64,23 @@ void RefFlow::Impl::buildFieldFacts() {
       if (!Rel || Rel->Arg >= Call->getNumArgs())
         continue;
       const Expr *Arg = stripViews(Call->getArg(Rel->Arg));
+      // `struct page *page = sg_page(ao->op_sg); ... put_page(page);`
+      for (unsigned Depth = 0; Depth < 3; ++Depth) {
+        auto *D = dyn_cast<DeclRefExpr>(Arg->IgnoreParenCasts());
+        auto *V = D ? dyn_cast<VarDecl>(D->getDecl()) : nullptr;
+        if (!V || !V->isLocalVarDecl() || isa<ParmVarDecl>(V))
+          break;
+        const Expr *Only = nullptr;
+        unsigned Stores = 0;
+        for (auto &[W, Value] : localStoresIn(F->getBody()))
+          if (W->getCanonicalDecl() == V->getCanonicalDecl()) {
+            Only = Value;
+            ++Stores;
+          }
+        if (Stores != 1)
+          break;
+        Arg = stripViews(Only);
+      }
       const FieldDecl *FD = heldField(Arg, Model);
       if (!FD)
         continue;
@@ -111,7 +128,7 @@ void RefFlow::Impl::buildFieldFacts() {
     bool AssignsKnown = false;
     for (const CallExpr *Call : callsIn(F->getBody())) {
       llvm::StringRef N = calleeName(Call);
-      if (!Model.getPages(N) && !Model.acquire(N))
+      if (!Model.getPages(N) && !Model.acquire(N) && !calleeDefinition(Call, SM))
         continue;
       auto T = trackAcquisition(Call, F);
       if (!T || T->SinglePage)
@@ -126,6 +143,14 @@ void RefFlow::Impl::buildFieldFacts() {
         if (auto *M = dyn_cast<MemberExpr>(B->getLHS()->IgnoreParenImpCasts()); M && tracked(*T, B->getRHS()))
           if (auto *FD = dyn_cast<FieldDecl>(M->getMemberDecl()); FD && !Model.isContainerField(FD->getName()))
             FieldFacts[FD->getCanonicalDecl()].Stores.push_back({F, Call, T->Family});
+      // Into a container a field holds: `sg_set_page(rm->atomic.op_sg, page, ...)`.
+      for (const CallExpr *S : callsIn(F->getBody()))
+        if (const SinkFn *Sink = Model.sink(calleeName(S)); Sink && Sink->ContainerArg &&
+                                                           Sink->Arg < S->getNumArgs() &&
+                                                           *Sink->ContainerArg < S->getNumArgs() &&
+                                                           tracked(*T, S->getArg(Sink->Arg)))
+          if (auto P = objectPath(S->getArg(*Sink->ContainerArg)); P && P->LastField)
+            FieldFacts[P->LastField->getCanonicalDecl()].Stores.push_back({F, Call, T->Family});
     }
   }
   for (auto &[FD, Info] : FieldFacts)

@@ -79,6 +79,9 @@ struct Config {
   bool Recorded = false; // the path told the pages' owner about them (an out-count, a state field)
   bool OwnerGone = false; // the struct whose storage holds them was freed
   bool Parked = false;    // the page was given to an owner before the reference for it was taken
+  bool OwnRef = false;    // summaries: the function took a reference of its own on the page
+  bool Kept = false;      // held, but something may keep them too (an unknown callee, a stored pfn):
+                          // not a leak at the exit, still checked at every release
   ReleaseFamily RelFam = ReleaseFamily::Ref;
   AtomId Container = 0;
   llvm::SmallVector<std::pair<AtomId, Value>, 6> Facts; // sorted by atom
@@ -108,7 +111,8 @@ struct Config {
   }
   bool sameOwnership(const Config &O) const {
     return Ref == O.Ref && Prior == O.Prior && Recorded == O.Recorded && RelFam == O.RelFam &&
-           Container == O.Container && OwnerGone == O.OwnerGone && Parked == O.Parked;
+           Container == O.Container && OwnerGone == O.OwnerGone && Parked == O.Parked && Kept == O.Kept &&
+           OwnRef == O.OwnRef;
   }
   /// Every path this configuration stands for is one \p O stands for too:
   /// same ownership, and what \p O knows this one knows at least as precisely.

@@ -17,7 +17,7 @@ using namespace refflow;
 
 void ConfigSet::widen(size_t Cap) {
   auto Idle = [](const Config &C) {
-    return (C.Ref == Own::NotAcquired || C.Ref == Own::HandedOff) && !C.Parked && !C.Prior;
+    return (C.Ref == Own::NotAcquired || C.Ref == Own::HandedOff) && !C.Parked && !C.Prior && !C.Kept;
   };
   size_t Idles = std::count_if(All.begin(), All.end(), Idle);
   if (All.size() <= Cap && Idles <= 1)
@@ -54,8 +54,16 @@ std::map<const Stmt *, Own> RefFlow::Impl::disposingLoops(const Tracked &T) {
   std::map<const Stmt *, Own> Loops;
   if (T.What != Tracked::Pages)
     return Loops;
+  const BodyParents &BP = Parents.of(T.F);
   auto Add = [&](const Stmt *S, Own How = Own::HandedOff) {
     if (const Stmt *L = enclosingLoop(S, T.F)) {
+      // `if (err) { unpin_user_pages(&pages[i], n - i); goto out; }` in the
+      // loop is an error path, not what each iteration does.
+      for (const Stmt *P = BP.parent(S), *Child = S; P && P != L; Child = P, P = BP.parent(P))
+        if (auto *CS = dyn_cast<CompoundStmt>(P); CS && !CS->body_empty() && CS->body_back() != Child &&
+                                                  alwaysExits(CS->body_back()) &&
+                                                  !isa<ContinueStmt>(CS->body_back()))
+          return;
       auto [It, New] = Loops.try_emplace(L, How);
       if (!New && How == Own::HandedOff)
         It->second = Own::HandedOff;
@@ -97,7 +105,7 @@ std::map<const Stmt *, Own> RefFlow::Impl::disposingLoops(const Tracked &T) {
 
 void RefFlow::Impl::checkExit(FunctionCtx &FC, const Tracked &T, const Config &C, const ReturnStmt *Ret,
                               const WitnessTable &W, RunResult &Out, std::set<const Stmt *> &LeakReported) {
-  RunResult::Exit E{C.Ref, C.RelFam, {}};
+  RunResult::Exit E{C.Ref, C.RelFam, {}, C.Kept};
   for (unsigned I = 0; I < T.F->getNumParams(); ++I) {
     const ParmVarDecl *P = T.F->getParamDecl(I);
     if (!P->getType()->isIntegerType())
@@ -107,14 +115,16 @@ void RefFlow::Impl::checkExit(FunctionCtx &FC, const Tracked &T, const Config &C
         E.ParamConsts[I] = V->C;
   }
   Out.Exits.push_back(E);
-  if (!C.holds())
+  if (!C.holds() || C.Kept)
     return;
   const Expr *RetVal = Ret ? Ret->getRetValue() : nullptr;
   // Pages in the caller's or a struct's storage go back with a successful
   // return; an error return leaks them, unless the owner was told.
   if (T.What == Tracked::Pages && (T.Foreign || C.Parked) && !C.OwnerGone &&
-      (C.Recorded || !isErrorValue(FC, T, C, RetVal)))
+      (C.Recorded || !isErrorValue(FC, T, C, RetVal))) {
+    Out.HeldOnSuccess |= !C.Recorded;
     return;
+  }
   Out.HeldAtExit = true;
   Out.HeldExitReturns.push_back(RetVal);
   const Stmt *Where = Ret ? static_cast<const Stmt *>(Ret) : T.F->getBody();
@@ -133,8 +143,8 @@ void RefFlow::Impl::checkExit(FunctionCtx &FC, const Tracked &T, const Config &C
     F.Notes.push_back({T.Call->getBeginLoc(), "the array '" + T.Paths.front().Spelling + "' is allocated here"});
   } else {
     F.Message = (T.SinglePage ? "the page reference taken by " : "pages acquired by ") + T.Callee +
-                "() at line " + At + " " + (T.SinglePage ? "is" : "are") +
-                " neither released nor handed off on the path that " + Path;
+                "() at line " + At + (T.Via.empty() ? "" : " (through " + T.Via + ")") + " " +
+                (T.SinglePage ? "is" : "are") + " neither released nor handed off on the path that " + Path;
     if (C.Ref == Own::StoredIn)
       F.Message += ", stored in an object this function allocated and did not hand on";
     if (C.OwnerGone)
@@ -176,6 +186,7 @@ static void dump(const char *What, const CFGBlock *B, const ConfigSet &S, Functi
   llvm::errs() << What << " B" << B->getBlockID() << ": " << S.All.size() << " configs\n";
   for (const Config &C : S.All) {
     llvm::errs() << "   " << Names[unsigned(C.Ref)] << (C.Prior ? " prior" : "") << (C.Recorded ? " recorded" : "")
+                 << (C.Kept ? " kept" : "")
                  << (C.Parked ? " parked" : "") << (C.OwnerGone ? " owner-gone" : "") << " {";
     for (auto &[A, V] : C.Facts) {
       const AtomInfo &I = FC.Atoms.info(A);

@@ -47,6 +47,57 @@ bool RefFlow::Impl::returnsNullThere(const Expr *Ret, const FunctionDecl *F) {
   return T.Found;
 }
 
+/// What happens to the pages per value of one integer parameter, when the
+/// exits say it decides: every exit where it has a known value agrees on one
+/// outcome per value, the exits where it has none (a switch's default) on one.
+std::optional<ParamEffect> RefFlow::Impl::casesFromExits(const FunctionDecl *F, const RunResult &R, ParamEffect E) {
+  using Outcome = std::pair<bool, ReleaseFamily>; // released?, how
+  for (unsigned P = 0; P < F->getNumParams(); ++P) {
+    if (!F->getParamDecl(P)->getType()->isIntegerType())
+      continue;
+    std::map<int64_t, std::set<Outcome>> ByValue;
+    std::set<Outcome> Other;
+    bool Usable = true;
+    for (const RunResult::Exit &X : R.Exits) {
+      if (X.Ref == Own::HandedOff || X.Ref == Own::Pending || X.Kept) {
+        Usable = false;
+        break;
+      }
+      Outcome O{X.Ref == Own::Released, X.Ref == Own::Released ? X.RelFam : ReleaseFamily::Ref};
+      auto It = X.ParamConsts.find(P);
+      if (It != X.ParamConsts.end())
+        ByValue[It->second].insert(O);
+      else
+        Other.insert(O);
+    }
+    if (!Usable || ByValue.empty() || Other.size() > 1 ||
+        llvm::any_of(ByValue, [](const auto &KV) { return KV.second.size() != 1; }))
+      continue;
+    E.Effect = ParamEffect::Releases;
+    E.Cases.clear();
+    for (auto &[V, Os] : ByValue)
+      E.Cases.push_back({P, V, Os.begin()->second, Os.begin()->first});
+    if (!Other.empty())
+      E.Otherwise = ConditionalRelease{P, 0, Other.begin()->second, Other.begin()->first};
+    std::optional<ReleaseFamily> Any;
+    for (const ConditionalRelease &C : E.Cases)
+      if (C.Releases && !Any)
+        Any = C.Family;
+    if (!Any && E.Otherwise && E.Otherwise->Releases)
+      Any = E.Otherwise->Family;
+    if (!Any)
+      continue;
+    E.Family = *Any;
+    for (auto &[Call, Fm] : R.ReleasesSeen)
+      if (Fm == E.Family) {
+        E.Via = calleeName(Call).str() + "() at line " + std::to_string(line(Call->getBeginLoc()));
+        break;
+      }
+    return E;
+  }
+  return std::nullopt;
+}
+
 ParamEffect RefFlow::Impl::effectFromRun(const FunctionDecl *F, const RunResult &R) {
   ParamEffect E;
   if (R.BoundHit) {
@@ -63,7 +114,7 @@ ParamEffect RefFlow::Impl::effectFromRun(const FunctionDecl *F, const RunResult 
     // Nothing to release (a NULL array) counts as released.
     if (!Released && X.Ref != Own::NotAcquired)
       AllReleased = false;
-    AnyKept |= X.Ref == Own::HandedOff || X.Ref == Own::Pending;
+    AnyKept |= X.Ref == Own::HandedOff || X.Ref == Own::Pending || X.Kept;
   }
   if (AllReleased && AnyReleased && !R.ReleasesSeen.empty()) {
     E.Effect = ParamEffect::Releases;
@@ -78,73 +129,17 @@ ParamEffect RefFlow::Impl::effectFromRun(const FunctionDecl *F, const RunResult 
       E.Via = Via(E.Family);
       return E;
     }
-    // Several families: chosen by the value of an integer parameter?
-    for (unsigned P = 0; P < F->getNumParams(); ++P) {
-      std::map<int64_t, std::set<ReleaseFamily>> ByValue;
-      bool Decides = true;
-      for (const RunResult::Exit &X : R.Exits) {
-        if (X.Ref != Own::Released)
-          continue;
-        auto It = X.ParamConsts.find(P);
-        if (It == X.ParamConsts.end()) {
-          Decides = false;
-          break;
-        }
-        ByValue[It->second].insert(X.RelFam);
-      }
-      if (!Decides || ByValue.empty() ||
-          llvm::any_of(ByValue, [](const auto &KV) { return KV.second.size() != 1; }))
-        continue;
-      for (auto &[V, Fams] : ByValue)
-        E.Cases.push_back({P, V, *Fams.begin()});
-      E.Family = E.Cases.front().Family;
-      E.Via = Via(E.Family);
-      return E;
-    }
+    if (auto C = casesFromExits(F, R, E))
+      return *C;
     // Released with families this analysis cannot tell apart: keep quiet.
     E.Effect = ParamEffect::TakesOver;
     return E;
   }
-  // Cases that release with a family decided by a parameter, and release
-  // nothing for the other values (put_back_pages() for an unknown command).
-  if (AnyReleased && !AnyKept) {
-    for (unsigned P = 0; P < F->getNumParams(); ++P) {
-      std::map<int64_t, std::set<ReleaseFamily>> ByValue;
-      bool Decides = true;
-      for (const RunResult::Exit &X : R.Exits) {
-        auto It = X.ParamConsts.find(P);
-        if (X.Ref == Own::Released && It == X.ParamConsts.end()) {
-          Decides = false;
-          break;
-        }
-        if (X.Ref == Own::Released)
-          ByValue[It->second].insert(X.RelFam);
-      }
-      if (!Decides || ByValue.empty() ||
-          llvm::any_of(ByValue, [](const auto &KV) { return KV.second.size() != 1; }))
-        continue;
-      // Every other exit must be one where the parameter has a value no case names.
-      bool Consistent = true;
-      for (const RunResult::Exit &X : R.Exits)
-        if (X.Ref != Own::Released) {
-          auto It = X.ParamConsts.find(P);
-          if (It != X.ParamConsts.end() && ByValue.count(It->second))
-            Consistent = false;
-        }
-      if (!Consistent)
-        continue;
-      E.Effect = ParamEffect::Releases;
-      for (auto &[V, Fams] : ByValue)
-        E.Cases.push_back({P, V, *Fams.begin()});
-      E.Family = E.Cases.front().Family;
-      for (auto &[Call, Fm] : R.ReleasesSeen)
-        if (Fm == E.Family) {
-          E.Via = calleeName(Call).str() + "() at line " + std::to_string(line(Call->getBeginLoc()));
-          break;
-        }
-      return E;
-    }
-  }
+  // Released on some paths only: which ones may be decided by a parameter
+  // (put_back_pages() for a command it does not know releases nothing).
+  if (AnyReleased && !AnyKept)
+    if (auto C = casesFromExits(F, R, E))
+      return *C;
   if (R.HandedOff && R.HeldAtExit && F->getReturnType()->isPointerType() &&
       llvm::all_of(R.HeldExitReturns, [&](const Expr *Ret) { return returnsNullThere(Ret, F); })) {
     E.Effect = ParamEffect::TakesOverIfNonNull;
@@ -227,7 +222,7 @@ std::optional<ParamEffect> callEffect(const FunctionSummary &S) {
   bool KeepsIfNonNull = false, Keeps = false;
   for (const auto &P : S.Params) {
     const ParamEffect &E = P.second;
-    if (E.Effect == ParamEffect::Releases && E.Cases.empty() &&
+    if (E.Effect == ParamEffect::Releases && E.Cases.empty() && !E.Otherwise &&
         (E.Family == ReleaseFamily::Ref || E.Family == ReleaseFamily::Pin)) {
       ParamEffect R = E;
       R.Via = Via;
@@ -265,16 +260,49 @@ nlohmann::json toJson(const FunctionSummary &S) {
     if (E.Effect == ParamEffect::Releases) {
       J["family"] = familyName(E.Family);
       J["via"] = E.Via;
+      auto CaseJson = [](const ConditionalRelease &C) {
+        nlohmann::json K = {{"param", C.Param}};
+        if (C.Releases)
+          K["family"] = familyName(C.Family);
+        else
+          K["releases"] = false;
+        return K;
+      };
       if (!E.Cases.empty()) {
         nlohmann::json Cases = nlohmann::json::array();
-        for (const ConditionalRelease &C : E.Cases)
-          Cases.push_back({{"param", C.Param}, {"equals", C.Equals}, {"family", familyName(C.Family)}});
+        for (const ConditionalRelease &C : E.Cases) {
+          nlohmann::json K = CaseJson(C);
+          K["equals"] = C.Equals;
+          Cases.push_back(K);
+        }
         J["cases"] = Cases;
       }
+      if (E.Otherwise)
+        J["otherwise"] = CaseJson(*E.Otherwise);
     }
     Params[std::to_string(Index)] = J;
   }
   return {{"function", S.Name}, {"external", S.ExternallyVisible}, {"params", Params}};
+}
+
+static std::optional<ConditionalRelease> caseFromJson(const nlohmann::json &C, bool NeedsValue) {
+  if (!C.is_object() || !C.contains("param") || !C["param"].is_number_unsigned())
+    return std::nullopt;
+  ConditionalRelease K{C["param"].get<unsigned>(), 0, ReleaseFamily::Ref, true};
+  if (NeedsValue) {
+    if (!C.contains("equals") || !C["equals"].is_number_integer())
+      return std::nullopt;
+    K.Equals = C["equals"].get<int64_t>();
+  }
+  if (C.contains("releases") && C["releases"] == false) {
+    K.Releases = false;
+    return K;
+  }
+  auto F = parseFamily(C.value("family", ""));
+  if (!F)
+    return std::nullopt;
+  K.Family = *F;
+  return K;
 }
 
 std::optional<FunctionSummary> summaryFromJson(const nlohmann::json &J, std::string &Error) {
@@ -316,14 +344,21 @@ std::optional<FunctionSummary> summaryFromJson(const nlohmann::json &J, std::str
           return std::nullopt;
         }
         for (const nlohmann::json &C : P["cases"]) {
-          auto CF = C.is_object() ? parseFamily(C.value("family", "")) : std::nullopt;
-          if (!CF || !C.contains("param") || !C["param"].is_number_unsigned() || !C.contains("equals") ||
-              !C["equals"].is_number_integer()) {
-            Error = S.Name + ": parameter " + Key + ": a case needs 'param', 'equals' and a known 'family'";
+          auto K = caseFromJson(C, true);
+          if (!K) {
+            Error = S.Name + ": parameter " + Key + ": a case needs 'param', 'equals' and a known 'family' (or \"releases\": false)";
             return std::nullopt;
           }
-          E.Cases.push_back({C["param"].get<unsigned>(), C["equals"].get<int64_t>(), *CF});
+          E.Cases.push_back(*K);
         }
+      }
+      if (P.contains("otherwise")) {
+        auto K = caseFromJson(P["otherwise"], false);
+        if (!K) {
+          Error = S.Name + ": parameter " + Key + ": 'otherwise' needs 'param' and a known 'family' (or \"releases\": false)";
+          return std::nullopt;
+        }
+        E.Otherwise = *K;
       }
     }
     S.Params[Index] = E;

@@ -24,6 +24,11 @@ const Expr *RefFlow::Impl::stripViews(const Expr *E) {
         E = L;
         continue;
       }
+      // pfn_to_page(pfn) on x86: `(struct page *)vmemmap_base + (pfn)`
+      if (B->getOpcode() == BO_Add && !L->getType()->isPointerType() && L->getType()->isIntegerType()) {
+        E = B->getRHS();
+        continue;
+      }
       return E;
     }
     auto *C = dyn_cast<CallExpr>(E);
@@ -43,7 +48,18 @@ bool RefFlow::Impl::tracked(const Tracked &T, const Expr *E) {
     E = CL->getInitializer();
   if (auto *IL = dyn_cast_or_null<InitListExpr>(E ? E->IgnoreParenCasts() : nullptr))
     return llvm::any_of(IL->inits(), [&](const Expr *I) { return I && tracked(T, I); });
+  // `(dma_addr_t *)(m->page_list + m->nr_pages)`: memory after the array, not its pages.
+  if (auto *CE = dyn_cast_or_null<ExplicitCastExpr>(E ? E->IgnoreParens() : nullptr))
+    if (const auto *PT = CE->getType()->getAs<PointerType>())
+      if (!PT->getPointeeType()->isVoidType() && !PT->getPointeeType()->isCharType() &&
+          !isPageCarryingType(CE->getType()) && !isa<CallExpr>(CE->getSubExpr()->IgnoreParenCasts()))
+        return false;
   const Expr *S = stripViews(E);
+  // `addr[i]` through a page's address is data read from the page, not the page.
+  if (auto *X = S ? S->IgnoreParenCasts() : nullptr; X && (isa<ArraySubscriptExpr>(X) ||
+      (isa<UnaryOperator>(X) && cast<UnaryOperator>(X)->getOpcode() == UO_Deref)))
+    if (!X->getType()->isPointerType() && !X->getType()->isRecordType())
+      return false;
   auto P = objectPath(S);
   if (P && llvm::is_contained(T.Paths, *P))
     return true;
@@ -172,6 +188,7 @@ std::optional<Tracked> RefFlow::Impl::trackAcquisition(const CallExpr *Call, con
   T.Call = Call;
   T.Callee = Name.str();
   const Expr *PagesArg = nullptr;
+  const VarDecl *ReturnedInto = nullptr;
   if (const GetPagesFn *G = Model.getPages(Name)) {
     T.Family = G->Family;
     T.ResultIsBytes = true;
@@ -197,14 +214,40 @@ std::optional<Tracked> RefFlow::Impl::trackAcquisition(const CallExpr *Call, con
       T.SinglePage = true;
       PagesArg = Call->getArg(*A->Arg);
     }
+  } else if (const FunctionDecl *Def = calleeDefinition(Call, SM, /*AllowHeaderInline=*/false)) {
+    // A helper of this file that acquires pages for its caller.
+    const AcquiredPages *A = acquiredBy(Def);
+    if (!A)
+      return std::nullopt;
+    T.Family = A->Family;
+    T.Via = A->Via;
+    if (A->Param >= 0) {
+      if (unsigned(A->Param) >= Call->getNumArgs())
+        return std::nullopt;
+      PagesArg = Call->getArg(A->Param);
+    } else {
+      const VarDecl *V = resultVariable(Call, Parents.of(F));
+      if (!V)
+        return std::nullopt;
+      ReturnedInto = V;
+    }
   } else {
     return std::nullopt;
   }
-  if (!PagesArg || isZeroConstant(PagesArg, Ctx))
-    return std::nullopt; // get_user_pages(..., NULL): faults pages in, takes nothing
-  auto Path = objectPath(T.SinglePage ? stripViews(PagesArg) : PagesArg);
+  std::optional<ObjectPath> Path;
+  if (ReturnedInto) {
+    ObjectPath P;
+    P.Root = cast<ValueDecl>(ReturnedInto->getCanonicalDecl());
+    P.Spelling = ReturnedInto->getNameAsString();
+    Path = P;
+  } else {
+    if (!PagesArg || isZeroConstant(PagesArg, Ctx))
+      return std::nullopt; // get_user_pages(..., NULL): faults pages in, takes nothing
+    Path = objectPath(T.SinglePage ? stripViews(PagesArg) : PagesArg);
+  }
   if (!Path)
     return std::nullopt;
+  // The returned pointer: a successful result holds them.
   // `pfn_to_page(pfn)` expands to `(struct page *)vmemmap_base + pfn`: an
   // integer is no name for the pages.
   if (Path->Suffix.empty() && !Path->Root->getType()->isPointerType() && !Path->Root->getType()->isArrayType() &&
@@ -220,6 +263,8 @@ std::optional<Tracked> RefFlow::Impl::trackAcquisition(const CallExpr *Call, con
       T.ForeignOwner = Path->Root;
       T.ForeignField = Path->LastField;
     }
+  } else if (ReturnedInto) {
+    T.Foreign = false;
   } else {
     // The pages belong to the caller (out-parameter), a struct or a global:
     // a successful return hands them back; only an error return leaks them.
@@ -312,6 +357,46 @@ FunctionCtx &RefFlow::Impl::functionCtx(const FunctionDecl *F) {
     collectInteresting(FC);
   }
   return FC;
+}
+
+const AcquiredPages *RefFlow::Impl::acquiredBy(const FunctionDecl *F) {
+  F = F->getDefinition() ? F->getDefinition() : F;
+  if (auto It = Acquirers.find(F); It != Acquirers.end())
+    return It->second ? &*It->second : nullptr;
+  if (!F->getBody() || SummaryInProgress.count(F) || SummaryInProgress.size() >= Limits.SummaryDepth)
+    return nullptr;
+  bool Returns = isPageCarryingType(F->getReturnType());
+  bool Params = llvm::any_of(F->parameters(), [](const ParmVarDecl *P) { return isPageCarryingType(P->getType()); });
+  std::optional<AcquiredPages> Found;
+  if (Returns || Params) {
+    SummaryInProgress.insert(F);
+    for (const CallExpr *Call : callsIn(F->getBody())) {
+      auto T = trackAcquisition(Call, F);
+      if (!T || T->SinglePage)
+        continue;
+      RunResult R = run(*T, Config());
+      if (R.BoundHit)
+        continue;
+      AcquiredPages A;
+      A.Family = T->Family;
+      A.Via = T->Via.empty() ? T->Callee + "() at line " + std::to_string(line(Call->getBeginLoc())) : T->Via;
+      if (Returns && R.Returned) {
+        Found = A;
+        break;
+      }
+      // Into the caller's array: `pin_user_pages(..., pages)` with `pages` a parameter.
+      if (R.HeldOnSuccess && T->Foreign)
+        if (auto *P = dyn_cast<ParmVarDecl>(T->Paths.front().Root); P && T->Paths.front().Suffix.empty() &&
+                                                                   isPageCarryingType(P->getType())) {
+          A.Param = int(P->getFunctionScopeIndex());
+          Found = A;
+          break;
+        }
+    }
+    SummaryInProgress.erase(F);
+  }
+  auto &Slot = Acquirers[F] = Found;
+  return Slot ? &*Slot : nullptr;
 }
 
 std::vector<RefFinding> RefFlow::Impl::analyze(const FunctionDecl *F) {

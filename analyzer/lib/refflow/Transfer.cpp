@@ -102,6 +102,8 @@ void RefFlow::Impl::setOwn(ConfigSet &In, Own From, Own To) {
 void RefFlow::Impl::handOff(ConfigSet &In, RunResult &Out, const Tracked *T) {
   // Lost pages stay lost: the pointer handed on no longer leads to them.
   for (Config &C : In.All) {
+    if (C.OwnRef)
+      continue; // what is handed on is the function's own reference
     if (C.Ref == Own::Held || C.Ref == Own::StoredIn || C.Ref == Own::Pending) {
       Out.HandedOff = true;
       C.Ref = Own::HandedOff;
@@ -112,6 +114,19 @@ void RefFlow::Impl::handOff(ConfigSet &In, RunResult &Out, const Tracked *T) {
         (C.Ref == Own::NotAcquired || C.Ref == Own::Released || C.Ref == Own::HandedOff))
       C.Parked = true;
   }
+}
+
+void RefFlow::Impl::keep(ConfigSet &In, RunResult &Out) {
+  for (Config &C : In.All)
+    if (C.OwnRef) {
+      continue; // what is kept is the function's own reference
+    } else if (C.Ref == Own::Held || C.Ref == Own::StoredIn) {
+      Out.HandedOff = true;
+      C.Kept = true;
+    } else if (C.Ref == Own::Pending) {
+      Out.HandedOff = true;
+      C.Ref = Own::HandedOff;
+    }
 }
 
 void RefFlow::Impl::onAcquisition(FunctionCtx &FC, const Tracked &T, ConfigSet &In) {
@@ -224,6 +239,26 @@ void RefFlow::Impl::onRelease(FunctionCtx &FC, const Tracked &T, ConfigSet &In, 
   std::string At = T.Call ? std::to_string(line(T.Call->getBeginLoc())) : "";
   bool Pinned = T.Family == ReleaseFamily::Pin || T.Family == ReleaseFamily::PinIfWillPin;
   for (Config &C : In.All) {
+    // Handed-off pages keep their family: a release through the owner they
+    // were given to (`put_page(sg_page(sg))`) is checked like any other.
+    if (C.Ref == Own::HandedOff || C.Ref == Own::Pending) {
+      Config Probe = C;
+      Probe.Ref = Own::Held;
+      ConfigSet One;
+      One.add(Probe);
+      RunResult Scratch;
+      Scratch.Reported = Out.Reported;
+      onRelease(FC, T, One, Rel, Family, Name, Through, Scratch, /*Element=*/true);
+      for (RefFinding &F : Scratch.Findings)
+        if (F.Kind == RefFindingKind::WrongFamily || F.Kind == RefFindingKind::ExtractUnconditional)
+          Out.Findings.push_back(std::move(F));
+      Out.Reported.insert(Scratch.Reported.begin(), Scratch.Reported.end());
+      continue;
+    }
+    if (C.OwnRef && (C.Ref == Own::Held || C.Ref == Own::StoredIn)) {
+      C.OwnRef = false; // the function drops the reference it took itself
+      continue;
+    }
     if (C.Ref == Own::Held || C.Ref == Own::StoredIn) {
       bool Wrong = false;
       RefFinding F;
@@ -270,6 +305,7 @@ void RefFlow::Impl::onRelease(FunctionCtx &FC, const Tracked &T, ConfigSet &In, 
       C.Ref = Own::Released;
       C.RelFam = Family;
       C.Prior = false;
+      C.Kept = false;
       continue;
     }
     if (C.Ref == Own::NotPinned) {
@@ -334,7 +370,7 @@ static void applyEffect(RefFlow::Impl &I, FunctionCtx &FC, const Tracked &T, Con
   case ParamEffect::Uses:
     return;
   case ParamEffect::TakesOver:
-    I.handOff(In, Out, &T);
+    I.keep(In, Out);
     return;
   case ParamEffect::TakesOverIfNonNull: {
     AtomId Sym = I.resultAtom(FC, C);
@@ -360,27 +396,37 @@ static void applyEffect(RefFlow::Impl &I, FunctionCtx &FC, const Tracked &T, Con
   for (const Config &X : In.All) {
     ConfigSet One;
     One.add(X);
-    std::optional<ReleaseFamily> Fam;
-    bool Known = false, NoRelease = false;
-    for (const ConditionalRelease &K : E.Cases) {
-      if (K.Param >= C->getNumArgs())
-        continue;
-      Value V = I.valueOf(FC, T, X, C->getArg(K.Param));
+    std::optional<ConditionalRelease> Chosen;
+    unsigned P = E.Cases.front().Param;
+    bool Known = false;
+    if (P < C->getNumArgs()) {
+      Value V = I.valueOf(FC, T, X, C->getArg(P));
       if (V.K == Value::Alias)
         if (const Value *S = X.get(V.Sym))
           V = *S;
-      if (V.K != Value::Const)
-        continue;
-      Known = true;
-      if (V.C == K.Equals)
-        Fam = K.Family;
+      if (V.K == Value::Const) {
+        Known = true;
+        for (const ConditionalRelease &K : E.Cases)
+          if (K.Equals == V.C)
+            Chosen = K;
+        if (!Chosen)
+          Chosen = E.Otherwise ? E.Otherwise : ConditionalRelease{P, 0, ReleaseFamily::Ref, false};
+      }
     }
-    if (Known && !Fam)
-      NoRelease = true; // that value releases nothing
-    if (Fam)
-      I.onRelease(FC, T, One, C, *Fam, Name, Through, Out, Element);
-    else if (!NoRelease)
-      I.handOff(One, Out, &T);
+    if (!Known) {
+      // Unknown value: only a release every value agrees on is certain.
+      std::set<std::pair<bool, ReleaseFamily>> All;
+      for (const ConditionalRelease &K : E.Cases)
+        All.insert({K.Releases, K.Releases ? K.Family : ReleaseFamily::Ref});
+      if (E.Otherwise)
+        All.insert({E.Otherwise->Releases, E.Otherwise->Releases ? E.Otherwise->Family : ReleaseFamily::Ref});
+      if (All.size() == 1 && All.begin()->first)
+        Chosen = ConditionalRelease{P, 0, All.begin()->second, true};
+    }
+    if (Chosen && Chosen->Releases)
+      I.onRelease(FC, T, One, C, Chosen->Family, Name, Through, Out, Element);
+    else if (!Chosen)
+      I.keep(One, Out);
     for (const Config &Y : One.All)
       Result.add(Y);
   }
@@ -415,7 +461,7 @@ void RefFlow::Impl::onCall(FunctionCtx &FC, const Tracked &T, ConfigSet &In, con
           if (const auto *Ptr = PT->getAs<PointerType>(); Ptr && Ptr->getPointeeType().isConstQualified())
             continue;
         }
-        handOff(In, Out, &T);
+        keep(In, Out);
         break;
       }
     }
@@ -435,6 +481,9 @@ void RefFlow::Impl::onCall(FunctionCtx &FC, const Tracked &T, ConfigSet &In, con
             X.Ref = Own::Held;
           if (X.holds() && T.Foreign && T.ForeignOwner == R->getCanonicalDecl() &&
               objectPath(C->getArg(0)) && objectPath(C->getArg(0))->Suffix.empty())
+            X.OwnerGone = true;
+          // kfree(m->page_list) with the pins still in it: nobody can release them now.
+          if (X.holds() && !T.SinglePage && T.Foreign && tracked(T, C->getArg(0)))
             X.OwnerGone = true;
         }
       }
@@ -457,6 +506,15 @@ void RefFlow::Impl::onCall(FunctionCtx &FC, const Tracked &T, ConfigSet &In, con
           }
       }
     }
+  } else if (const AcquireFn *Acq = Model.acquire(Name); Acq && !T.Call && Acq->Arg && *Acq->Arg < C->getNumArgs() &&
+                                                        tracked(T, C->getArg(*Acq->Arg))) {
+    // A summary: the function takes its own reference on the page it was
+    // given (nfs_create_request(), skb_append_pagefrags()): what it keeps
+    // afterwards is that reference, not the caller's.
+    ModelKnown = true;
+    for (Config &X : In.All)
+      if (X.holds())
+        X.OwnRef = true;
   } else if (Model.isPageUser(Name) || Model.getPages(Name) || Model.acquire(Name) || Model.containerGetter(Name) ||
              Model.isPageView(Name) || Model.isPageHandle(Name) || Model.iterGuard(Name) ||
              Model.iterConstructor(Name) || C->getBuiltinCallee()) {
@@ -485,7 +543,7 @@ void RefFlow::Impl::onCall(FunctionCtx &FC, const Tracked &T, ConfigSet &In, con
         if (auto AP = objectPath(Arg); AP && !AP->Suffix.empty())
           for (const ObjectPath &P : T.Paths)
             if (P.Root == AP->Root && P.Suffix.empty()) {
-              handOff(In, Out, &T);
+              keep(In, Out);
               break;
             }
       // The object the pages were stored into escapes through the call.
@@ -514,6 +572,27 @@ void RefFlow::Impl::onCall(FunctionCtx &FC, const Tracked &T, ConfigSet &In, con
       }
       bool Unknown = false;
       const ParamEffect *E = effectOfCall(C, A, T, Unknown);
+      // A function of another file whose result the caller looks at: if it
+      // fails, it kept nothing (`rc = genwqe_map_pages(...); if (rc) goto
+      // unpin;`). Errors are negative, false, or a NULL / ERR_PTR pointer.
+      const Stmt *Use = Parents.of(T.F).parent(C);
+      while (Use && (isa<ImplicitCastExpr>(Use) || isa<ParenExpr>(Use)))
+        Use = Parents.of(T.F).parent(Use);
+      QualType RT = C->getType();
+      if (Unknown && E->Effect == ParamEffect::TakesOver && Use && !isa<CompoundStmt>(Use) &&
+          !isa<LabelStmt>(Use) && (RT->isIntegerType() || RT->isPointerType())) {
+        AtomId Sym = resultAtom(FC, C);
+        AtomInfo &I = FC.Atoms.info(Sym);
+        I.KeepsOnlyOnSuccess = true;
+        I.FailureClasses = RT->isBooleanType() ? Zero : RT->isPointerType() ? uint8_t(Zero | Neg) : Neg;
+        for (Config &X : In.All)
+          if (X.holds() && !X.OwnRef) {
+            X.Ref = Own::Pending;
+            X.Container = Sym;
+            Out.HandedOff = true;
+          }
+        break;
+      }
       applyEffect(*this, FC, T, In, C, *E, Out);
       break;
     }
@@ -570,10 +649,25 @@ void RefFlow::Impl::onAssign(FunctionCtx &FC, const Tracked &T, ConfigSet &In, c
     LV = dyn_cast<VarDecl>(D->getDecl());
   const Expr *RhsStripped = Rhs->IgnoreParenCasts();
   bool RhsTracked = tracked(T, Rhs);
+  // The value stored is not the page pointer but a number for it (page_to_pfn()).
+  bool StoresHandle = false;
+  for (const Expr *E = RhsStripped; E;) {
+    E = E->IgnoreParenCasts();
+    if (auto *B = dyn_cast<BinaryOperator>(E); B && B->isAdditiveOp()) {
+      E = B->getLHS();
+      continue;
+    }
+    auto *HC = dyn_cast<CallExpr>(E);
+    if (HC && Model.isPageHandle(calleeName(HC)))
+      StoresHandle = true;
+    if (!HC || !(Model.isPageHandle(calleeName(HC)) || Model.isPageView(calleeName(HC))) || HC->getNumArgs() < 1)
+      break;
+    E = HC->getArg(0);
+  }
   // `pages = ERR_PTR(ret);` / `pages = NULL;` on the pages' own pointer.
   bool Overwrites = false;
   if (LV && !T.Paths.empty() && T.Paths.front().Suffix.empty() &&
-      T.Paths.front().Root == LV->getCanonicalDecl() && !RhsTracked) {
+      T.Paths.front().Root == LV->getCanonicalDecl() && !RhsTracked && RhsStripped != T.Call) {
     auto *RC = dyn_cast<CallExpr>(RhsStripped);
     Overwrites = RhsStripped->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull) ||
                  (RC && (calleeName(RC) == "ERR_PTR" || calleeName(RC) == "ERR_CAST")) ||
@@ -637,6 +731,9 @@ void RefFlow::Impl::onAssign(FunctionCtx &FC, const Tracked &T, ConfigSet &In, c
           C.Ref = Own::StoredIn;
           C.Container = *RA;
         }
+      } else if (IntoNonLocal && StoresHandle) {
+        C.Kept = true; // a pfn or an address: maybe the owner's, maybe only for a lookup
+        Out.HandedOff = true;
       } else if (IntoNonLocal) {
         C.Ref = Own::HandedOff;
         Out.HandedOff = true;
@@ -733,6 +830,8 @@ void RefFlow::Impl::transfer(FunctionCtx &FC, const Tracked &T, const Stmt *S, C
     if (!V)
       return;
     if (tracked(T, V)) {
+      for (const Config &C : In.All)
+        Out.Returned |= C.Ref == Own::Held || C.Ref == Own::StoredIn;
       handOff(In, Out, &T);
       return;
     }
