@@ -10,7 +10,10 @@ packages=(cmake make g++ python3 xz-utils
           clangd-19 libgrpc++-dev libgrpc-dev libprotobuf-dev libabsl-dev neovim
           bc flex bison libelf-dev libssl-dev
           linux-source-6.1 linux-source-6.12
-          chromium python3-jsonschema libicu72)
+          chromium python3-jsonschema libicu72
+          dpkg-dev file man-db python3-yaml)
+# The Debian package (cpack -G DEB: dpkg-shlibdeps, file), the manual page
+# test (man) and the CI template tests (PyYAML).
 # The report tests: headless Chromium, the JSON Schema, and the SARIF Multitool
 # from npm (a self-contained .NET program: it needs ICU). A Node.js from elsewhere
 # (NodeSource) brings its own npm and conflicts with Debian's npm package.

@@ -5,6 +5,7 @@
 // parse loses nothing else. The facts each worker writes (one JSON file per TU)
 // are merged into one report, printed as a table.
 #include "Inventory.h"
+#include "Layout.h"
 
 #include "pageref/ApiModel.h"
 #include "pageref/Config.h"
@@ -136,14 +137,15 @@ std::optional<std::string> prepareKernel(llvm::StringRef Mode, const std::string
   }
   llvm::SmallString<128> OutFile;
   llvm::sys::fs::createTemporaryFile("pageref-prepare", "txt", OutFile);
-  std::vector<llvm::StringRef> Args = {*Python, PAGEREF_PREPARE_KERNEL, Mode, What};
+  std::string Script = layout::prepareKernel();
+  std::vector<llvm::StringRef> Args = {*Python, Script, Mode, What};
   std::optional<llvm::StringRef> Redirects[] = {std::nullopt, llvm::StringRef(OutFile), std::nullopt};
   int RC = llvm::sys::ExecuteAndWait(*Python, Args, std::nullopt, Redirects);
   auto Buf = llvm::MemoryBuffer::getFile(OutFile);
   llvm::sys::fs::remove(OutFile);
   std::string Input = Mode == "--debian" ? "Debian linux-source-" + What : What;
   if (RC != 0 || !Buf) {
-    Err = "preparing " + Input + " failed (" PAGEREF_PREPARE_KERNEL " exited " + std::to_string(RC) + ")";
+    Err = "preparing " + Input + " failed (" + Script + " exited " + std::to_string(RC) + ")";
     return std::nullopt;
   }
   llvm::SmallVector<llvm::StringRef, 8> Lines;

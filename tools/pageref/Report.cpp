@@ -3,6 +3,7 @@
 // are shared with `pageref scan --format`. Everything is sorted and free of
 // time stamps, so the same input gives byte-identical files.
 #include "Report.h"
+#include "Layout.h"
 #include "ReportInternal.h"
 
 #include "pageref/Config.h"
@@ -21,6 +22,15 @@
 using nlohmann::json;
 
 namespace pageref {
+
+/// The entry of \p Table called \p Name (its Name field), or null.
+template <class T> static const T *byName(const std::vector<T> &Table, const std::string &Name) {
+  for (const T &E : Table)
+    if (Name == E.Name)
+      return &E;
+  return nullptr;
+}
+
 namespace report {
 
 const std::vector<CheckInfo> &checks() {
@@ -54,12 +64,7 @@ const std::vector<CheckInfo> &checks() {
   return All;
 }
 
-const CheckInfo *findCheck(const std::string &Name) {
-  for (const CheckInfo &C : checks())
-    if (Name == C.Name)
-      return &C;
-  return nullptr;
-}
+const CheckInfo *findCheck(const std::string &Name) { return byName(checks(), Name); }
 
 std::string digest16(const std::vector<std::string> &Parts) {
   llvm::SHA256 H;
@@ -357,15 +362,9 @@ std::string percentEncode(llvm::StringRef S) {
   return Out;
 }
 
-/// Where the docs pages of this pageref are: the source tree it was built
-/// from (tools/kernel/prepare-kernel.py is compiled in as an absolute path).
-std::string defaultDocsUri() {
-  llvm::SmallString<256> Src(PAGEREF_PREPARE_KERNEL);
-  for (int I = 0; I < 3; ++I)
-    llvm::sys::path::remove_filename(Src);
-  llvm::sys::path::append(Src, "docs");
-  return "file://" + percentEncode(Src) + "/";
-}
+/// Where the docs pages of this pageref are: PREFIX/share/doc/pageref of an
+/// install, the sources' docs/ for a build-tree pageref.
+std::string defaultDocsUri() { return "file://" + percentEncode(layout::docsDir()) + "/"; }
 
 } // namespace
 
@@ -384,11 +383,32 @@ std::string loadScan(const std::string &Path, json &Out) {
   return "";
 }
 
+const std::vector<ReportFormat> &reportFormats() {
+  static const std::vector<ReportFormat> Formats = {{"text", "pageref.txt"},
+                                                    {"json", "pageref.json"},
+                                                    {"sarif", "pageref.sarif"},
+                                                    {"html", "pageref.html"},
+                                                    {"codequality", "pageref.codequality.json"}};
+  return Formats;
+}
+
+const ReportFormat *findFormat(const std::string &Name) { return byName(reportFormats(), Name); }
+
+std::string checkFormats(const std::vector<std::string> &Formats) {
+  for (const std::string &F : Formats)
+    if (!findFormat(F)) {
+      std::string Known;
+      for (const ReportFormat &K : reportFormats())
+        Known += (Known.empty() ? "" : ", ") + std::string(K.Name);
+      return "unknown report format '" + F + "' (" + Known + ")";
+    }
+  return "";
+}
+
 std::string writeReports(const json &Scan, const std::vector<std::string> &Formats, const std::string &OutDir,
                          const json *Baseline, const std::string &DocsUri) {
-  for (const std::string &F : Formats)
-    if (F != "text" && F != "json" && F != "sarif" && F != "html")
-      return "unknown report format '" + F + "' (text, json, sarif, html)";
+  if (std::string E = checkFormats(Formats); !E.empty())
+    return E;
   // The writers read the fields the schema promises; a scan built in memory
   // (pageref scan) is held to the same check as a file.
   if (std::string E = validateScan(Scan); !E.empty())
@@ -399,21 +419,20 @@ std::string writeReports(const json &Scan, const std::vector<std::string> &Forma
   if (std::error_code EC = llvm::sys::fs::create_directories(OutDir))
     return OutDir + ": cannot create directory: " + EC.message();
   ReportDoc D = makeDoc(Scan, Baseline, DocsUri.empty() ? defaultDocsUri() : DocsUri);
-  auto Path = [&](const char *Name) {
-    llvm::SmallString<256> P(OutDir);
-    llvm::sys::path::append(P, Name);
-    return std::string(P);
-  };
   for (const std::string &F : Formats) {
+    llvm::SmallString<256> Path(OutDir);
+    llvm::sys::path::append(Path, findFormat(F)->File);
     std::string E;
     if (F == "text")
-      E = writeTextAtomically(report::toText(D), Path("pageref.txt"));
+      E = writeTextAtomically(report::toText(D), std::string(Path));
     else if (F == "json")
-      E = writeJsonAtomically(D.Scan, Path("pageref.json"));
+      E = writeJsonAtomically(D.Scan, std::string(Path));
     else if (F == "sarif")
-      E = writeTextAtomically(report::toSarif(D).dump(2) + "\n", Path("pageref.sarif"));
+      E = writeTextAtomically(report::toSarif(D).dump(2) + "\n", std::string(Path));
+    else if (F == "html")
+      E = writeTextAtomically(report::toHtml(D), std::string(Path));
     else
-      E = writeTextAtomically(report::toHtml(D), Path("pageref.html"));
+      E = writeTextAtomically(report::toCodeQuality(D).dump(2) + "\n", std::string(Path));
     if (!E.empty())
       return E;
   }
@@ -423,18 +442,19 @@ std::string writeReports(const json &Scan, const std::vector<std::string> &Forma
 namespace {
 
 void usage(llvm::raw_ostream &OS) {
-  OS << "usage: pageref report JSON... [-o OUT_DIR] [--format text,json,sarif,html] [--baseline FILE]\n"
-        "                      [--docs-uri URI]\n"
+  OS << "usage: pageref report JSON... [-o OUT_DIR] [--format text,json,sarif,html,codequality]\n"
+        "                      [--baseline FILE] [--docs-uri URI]\n"
         "\n"
         "Renders the pageref.json of `pageref scan` (or several, merged) without parsing anything\n"
-        "again: OUT_DIR/pageref.txt (clang-tidy style), pageref.json, pageref.sarif (SARIF 2.1.0)\n"
-        "and pageref.html (one self-contained conversion report per MAINTAINERS subsystem).\n"
+        "again: OUT_DIR/pageref.txt (clang-tidy style), pageref.json, pageref.sarif (SARIF 2.1.0),\n"
+        "pageref.html (one self-contained conversion report per MAINTAINERS subsystem) and\n"
+        "pageref.codequality.json (GitLab's Code Quality report).\n"
         "  -o OUT_DIR        where to write (default: pageref-out)\n"
-        "  --format LIST     which of text,json,sarif,html (default: all four)\n"
+        "  --format LIST     which of text,json,sarif,html,codequality (default: text,json,sarif,html)\n"
         "  --baseline FILE   a pageref-baseline (or an earlier pageref.json): findings are marked\n"
         "                    new or known by fingerprint, and the fixed ones are listed\n"
         "  --docs-uri URI    where pageref's docs/ directory is published, for the SARIF rules'\n"
-        "                    helpUri (default: file:// URI of the docs this pageref was built with)\n"
+        "                    helpUri (default: file:// URI of the docs installed with this pageref)\n"
         "Formats: docs/reports.md.\n";
 }
 
@@ -476,7 +496,7 @@ int runReport(int Argc, char **Argv) {
     if (!llvm::is_contained(Formats, P.trim().str()))
       Formats.push_back(P.trim().str());
   if (Formats.empty())
-    return fail("--format needs at least one of text,json,sarif,html");
+    return fail("--format needs at least one of text,json,sarif,html,codequality");
   if (!DocsUri.empty() && DocsUri.back() != '/')
     DocsUri += '/';
 
@@ -499,7 +519,7 @@ int runReport(int Argc, char **Argv) {
       !E.empty())
     return fail(E);
   for (const std::string &F : Formats)
-    llvm::outs() << "report: " << OutDir << "/pageref." << (F == "text" ? "txt" : F) << "\n";
+    llvm::outs() << "report: " << OutDir << "/" << findFormat(F)->File << "\n";
   return 0;
 }
 

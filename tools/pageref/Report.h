@@ -15,8 +15,20 @@ namespace pageref {
 /// naming the file and what is wrong, or empty on success.
 std::string loadScan(const std::string &Path, nlohmann::json &Out);
 
-/// Writes OUT_DIR/pageref.{txt,json,sarif,html} for each of \p Formats
-/// ("text", "json", "sarif", "html"), each atomically. \p Baseline, when not
+/// A report format and the file it is written to in OUT_DIR.
+struct ReportFormat {
+  const char *Name; // as --format says it: "sarif"
+  const char *File; // "pageref.sarif"
+};
+/// Every format, in the order the help lists them: text, json, sarif, html, codequality.
+const std::vector<ReportFormat> &reportFormats();
+/// The format called \p Name, or null.
+const ReportFormat *findFormat(const std::string &Name);
+/// One line naming the first of \p Formats that is not a format, or empty.
+std::string checkFormats(const std::vector<std::string> &Formats);
+
+/// Writes OUT_DIR/pageref.{txt,json,sarif,html,codequality.json} for each of
+/// \p Formats (reportFormats()), each atomically. \p Baseline, when not
 /// null, is a loaded `pageref-baseline` (or `pageref-scan`) document: findings
 /// are marked new/known by fingerprint and the HTML lists the fixed ones. The
 /// output depends only on \p Scan, \p Baseline and, for the HTML, the files of

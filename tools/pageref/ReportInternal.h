@@ -31,6 +31,8 @@ struct ReportDoc {
 nlohmann::json toSarif(const ReportDoc &D);
 std::string toHtml(const ReportDoc &D);
 std::string toText(const ReportDoc &D);
+/// GitLab's Code Quality report (a JSON array of CodeClimate issues).
+nlohmann::json toCodeQuality(const ReportDoc &D);
 
 /// URIs for SARIF: an absolute path as file://, a relative one encoded.
 std::string fileUri(const std::string &AbsPath);

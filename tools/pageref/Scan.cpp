@@ -299,7 +299,7 @@ struct ScanOptions {
 
 void scanUsage(llvm::raw_ostream &OS) {
   OS << "usage: pageref scan [KERNEL_TREE | --debian 6.1|6.12] [-p BUILD_DIR] [-j N] [-o OUT_DIR]\n"
-        "                    [--checks GLOB] [--baseline FILE] [--shard K/N] [--format text,json,sarif,html]\n"
+        "                    [--checks GLOB] [--baseline FILE] [--shard K/N] [--format text,json,sarif,html,codequality]\n"
         "                    [--api-model FILE] [--timeout SECONDS] [--cache-dir DIR] [--no-prefilter] [--no-cache]\n"
         "\n"
         "Analyses every translation unit of the compile database that can matter to the checks, each once,\n"
@@ -404,9 +404,8 @@ std::optional<std::string> parseScan(int Argc, char **Argv, ScanOptions &O) {
       return ("unknown argument '" + A + "'").str();
     }
   }
-  for (const std::string &F : O.Formats)
-    if (F != "text" && F != "json" && F != "sarif" && F != "html")
-      return "unknown --format '" + F + "' (text, json, sarif, html)";
+  if (std::string E = checkFormats(O.Formats); !E.empty())
+    return E;
   if (!O.Debian.empty() && !O.Tree.empty())
     return std::string("give a KERNEL_TREE or --debian, not both");
   return std::nullopt;
@@ -1040,7 +1039,7 @@ int runMerge(int Argc, char **Argv) {
           Formats.push_back(F.trim().str());
       }
     } else if (A == "-h" || A == "--help") {
-      llvm::outs() << "usage: pageref merge DIR... [-o OUT_DIR] [--format text,json,sarif,html] [--baseline FILE] [--docs-uri URI]\n"
+      llvm::outs() << "usage: pageref merge DIR... [-o OUT_DIR] [--format text,json,sarif,html,codequality] [--baseline FILE] [--docs-uri URI]\n"
                       "Combines the per-TU results (DIR/tu/*.json) of scan shards or of `make C=1 CHECK='pageref "
                       "check -o DIR'`\ninto one scan, as one run would have written it.\n";
       return 0;

@@ -3,6 +3,7 @@
 //   pageref --plugin-path    absolute path of the clang-tidy plugin
 //   pageref inventory ...    run the get-pages caller inventory over a compile database
 #include "Inventory.h"
+#include "Layout.h"
 #include "Report.h"
 #include "Scan.h"
 #include "Worker.h"
@@ -10,22 +11,9 @@
 #include "pageref/Config.h"
 
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <string>
-
-namespace pageref {
-
-std::string pluginPath(const char *Argv0) {
-  std::string Exe = llvm::sys::fs::getMainExecutable(Argv0, reinterpret_cast<void *>(&pluginPath));
-  llvm::SmallString<256> P(llvm::sys::path::parent_path(Exe));
-  llvm::sys::path::append(P, PAGEREF_PLUGIN_RELPATH);
-  llvm::sys::path::remove_dots(P, /*remove_dot_dot=*/true);
-  return std::string(P);
-}
-
-} // namespace pageref
 
 static void usage(llvm::raw_ostream &OS) {
   OS << "usage: pageref --version | --plugin-path | scan | merge | report | baseline | check | inventory [options]\n"
@@ -36,13 +24,15 @@ static void usage(llvm::raw_ostream &OS) {
         "  scan             whole-tree analysis for CI: all checks, cross-TU summaries, cache, baseline,\n"
         "                   shards (pageref scan --help)\n"
         "  merge            combine per-TU results of shards or of Kbuild's checker hook\n"
-        "  report           render a scan's JSON as text, JSON, SARIF and HTML (pageref report --help)\n"
+        "  report           render a scan's JSON as text, JSON, SARIF, HTML and GitLab Code Quality\n"
+        "                   (pageref report --help)\n"
         "  baseline         write the fingerprints of a scan's findings, for scan --baseline\n"
         "  check            Kbuild's checker hook: make C=1 CHECK='pageref check -o DIR'\n"
         "  inventory        list every get-pages caller with its verdict through clang-tidy-19 and the plugin\n";
 }
 
 int main(int argc, char **argv) {
+  pageref::layout::init(argv[0]);
   if (argc < 2) {
     usage(llvm::errs());
     return 2;
@@ -53,9 +43,9 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (Cmd == "--plugin-path") {
-    std::string P = pageref::pluginPath(argv[0]);
+    std::string P = pageref::layout::plugin();
     if (!llvm::sys::fs::exists(P)) {
-      llvm::errs() << "pageref: the plugin is not where it should be: " << P << " (rebuild pageref)\n";
+      llvm::errs() << "pageref: the plugin is not where it should be: " << P << " (rebuild or reinstall pageref)\n";
       return 2;
     }
     llvm::outs() << P << "\n";
@@ -66,7 +56,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (Cmd == "scan")
-    return pageref::runScan(argc - 1, argv + 1, llvm::sys::fs::getMainExecutable(argv[0], reinterpret_cast<void *>(&usage)));
+    return pageref::runScan(argc - 1, argv + 1, pageref::layout::self());
   if (Cmd == "report")
     return pageref::runReport(argc - 1, argv + 1);
   if (Cmd == "merge")
@@ -78,7 +68,7 @@ int main(int argc, char **argv) {
   if (Cmd == "worker")
     return pageref::runWorker(argc - 1, argv + 1);
   if (Cmd == "inventory")
-    return pageref::runInventory(argc - 1, argv + 1, pageref::pluginPath(argv[0]));
+    return pageref::runInventory(argc - 1, argv + 1, pageref::layout::plugin());
   llvm::errs() << "pageref: unknown command '" << Cmd << "'\n";
   usage(llvm::errs());
   return 2;
