@@ -373,7 +373,7 @@ json evidenceList(const json &L, unsigned Max) {
 
 std::string siteSection(const ConvertSite &S, const SiteConversion &C, const std::string &Rel) {
   const json &R = S.Record;
-  std::string Out = S.Function + "() (" + Rel + ":" + std::to_string(S.Line) + ", " + S.Callee + "()):\n";
+  std::string Out = wrap(S.Function + "() (" + Rel + ":" + std::to_string(S.Line) + ", " + S.Callee + "()):", "", "  ");
   std::string Kinds;
   for (const json &K : R.value("iter_kinds", json::array()))
     Kinds += (Kinds.empty() ? "" : "|") + K.get<std::string>();
@@ -629,17 +629,19 @@ int runConvert(int Argc, char **Argv, const std::string &Self) {
           Fns.push_back(Sites[I].Function + "()");
       Subject = subjectPrefix(Rel) + "use iov_iter_extract_pages() in " +
                 (Fns.size() == 1 ? Fns[0] : Fns.size() == 2 ? Fns[0] + " and " + Fns[1] : Rel);
+      if (Subject.size() > 75)
+        Subject = subjectPrefix(Rel) + "use iov_iter_extract_pages() in " + llvm::sys::path::filename(Rel).str();
       std::string Callees;
       for (size_t I : P.Sites)
         if (Callees.find(Sites[I].Callee) == std::string::npos)
           Callees += (Callees.empty() ? "" : " and ") + Sites[I].Callee + "()";
       Body = wrap(llvm::join(Fns, ", ") + " take" + (Fns.size() == 1 ? "s" : "") + " page references with " +
                       Callees + " whatever the kind of the iterator. Use iov_iter_extract_pages() instead: "
-                      "it pins the pages of a user-backed iterator and takes no reference for the others "
-                      "(BVEC, KVEC, XARRAY, PIPE), whose owner keeps them alive for as long as the caller "
-                      "uses them (Al Viro, 2022-09-01). The release is decided once, on the source "
-                      "iterator, before the extraction, and every release pageref found becomes "
-                      "unpin_user_page*() when pinned, nothing otherwise.",
+                      "it pins the pages of a user-backed iterator and takes no reference for the other "
+                      "kinds (BVEC, XARRAY, PIPE), whose owner keeps them alive for as long as the caller "
+                      "uses them (Al Viro, 2022-09-01). Whether the pages are pinned is decided by the "
+                      "iterator the call extracts from (iov_iter_extract_will_pin()), and every release "
+                      "pageref found becomes unpin_user_page*() when they are, nothing otherwise.",
                   "", "") +
              "\n";
       std::vector<std::string> Checks;

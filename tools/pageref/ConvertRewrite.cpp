@@ -588,6 +588,9 @@ private:
                               ") gains '" + FieldName + "', set from iov_iter_extract_will_pin() before each "
                               "extraction, next to the pages it describes");
       otherStores(Def, Rels, A, P);
+      P.Result.AuthorChecks.push_back(
+          "struct " + Home->getName().str() + "::" + FieldName + " is set by every extraction into the object: "
+          "if iterators of different kinds fill the same object, one flag cannot describe all its pages");
     }
 
     // The call itself, and the decision before it.
@@ -736,9 +739,10 @@ private:
 
   /// Releases of pages read back from a scatterlist, a bio_vec or the fields
   /// the site's pages live in, in the functions the pages pass through (the
-  /// acquiring function, its callers, the releasing functions, what they call
-  /// and the completions they wire), that the analysis did not attribute to
-  /// these pages: converting the others would leave these wrong.
+  /// acquiring function, its callers, the releasing functions, what the first
+  /// and the last call, and the completions any of them wires by address),
+  /// that the analysis did not attribute to these pages: converting the
+  /// others would leave these wrong.
   void unattributedReleases(const FunctionDecl *A, const std::vector<ReleaseAt> &Rels) {
     std::set<const FunctionDecl *> Route{A};
     std::set<const CallExpr *> Known;
@@ -781,12 +785,17 @@ private:
       }
       return Out;
     };
-    std::set<const FunctionDecl *> All = Route;
-    for (const FunctionDecl *F : Route)
+    // What A and the releasing functions call, and the completions wired
+    // (by address) in any of these.
+    std::set<const FunctionDecl *> All = Route, Callees{A};
+    for (const ReleaseAt &R : Rels)
+      Callees.insert(R.In);
+    for (const FunctionDecl *F : Callees)
       for (const FunctionDecl *D : Referenced(F, true))
-        if (All.insert(D).second)
-          for (const FunctionDecl *E : Referenced(D, false))
-            All.insert(E);
+        All.insert(D);
+    for (const FunctionDecl *F : std::set<const FunctionDecl *>(All))
+      for (const FunctionDecl *E : Referenced(F, false))
+        All.insert(E);
     for (const FunctionDecl *F : All)
       for (const CallExpr *C : callsIn(F->getBody())) {
         const ReleaseFn *Fn = Model.release(calleeName(C));
@@ -935,6 +944,10 @@ private:
         if (!To || !To->LastField || !Fields.count(To->LastField->getCanonicalDecl()))
           continue;
         if (B->getRHS()->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNull))
+          continue;
+        // A page stored, not the array that holds them (`ap->pages = array`).
+        QualType T = B->getLHS()->getType();
+        if (!T->isPointerType() || T->getPointeeType()->isPointerType())
           continue;
         std::string Where = at(D, B->getBeginLoc());
         std::vector<const FunctionDecl *> Roots{D};
