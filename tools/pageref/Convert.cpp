@@ -440,12 +440,6 @@ int runConvert(int Argc, char **Argv, const std::string &Self) {
   if (!llvm::sys::fs::is_directory(Tree))
     return fail(Tree + ": no such directory");
   DbDir = DbDir.empty() ? Tree : absolutePath(DbDir, cwd());
-  std::string DbPath = DbDir + "/compile_commands.json";
-  std::string DbErr;
-  auto DB = clang::tooling::JSONCompilationDatabase::loadFromFile(DbPath, DbErr,
-                                                                  clang::tooling::JSONCommandLineSyntax::AutoDetect);
-  if (!DB)
-    return fail(DbPath + ": not a usable compile database: " + DbErr);
 
   std::string OutDir = absolutePath(O.OutDir, cwd());
   if (auto EC = llvm::sys::fs::create_directories(OutDir))
@@ -462,15 +456,30 @@ int runConvert(int Argc, char **Argv, const std::string &Self) {
   llvm::sys::fs::create_directories(Work);
 
   if (O.ScanJson.empty()) {
-    std::vector<std::string> Args = {Self, "scan", Tree, "-p", DbDir, "-o", OutDir + "/scan", "--format", "json",
-                                     "-j", std::to_string(O.Jobs)};
+    // pageref scan prepares a kernel tree that has no compile database yet.
+    std::vector<std::string> Args = {Self, "scan", Tree, "-o", OutDir + "/scan", "--format", "json", "-j",
+                                     std::to_string(O.Jobs)};
+    if (!O.BuildDir.empty())
+      Args.insert(Args.begin() + 3, {"-p", DbDir});
     llvm::errs() << "pageref convert: scanning " << Tree << "\n";
     int RC = run(Args, "", Work + "/scan.log");
     if (RC != 0 && RC != 1)
-      return fail("pageref scan of " + Tree + " failed (exit " + std::to_string(RC) + "; " + Work + "/scan.log)");
+    {
+      std::string Log = slurp(Work + "/scan.log").value_or("");
+      llvm::StringRef Last = llvm::StringRef(Log).trim();
+      Last = Last.substr(Last.rfind('\n') + 1); // npos + 1 == 0: the whole text
+      return fail("pageref scan of " + Tree + " failed (exit " + std::to_string(RC) + "): " + Last.str());
+    }
     if (std::string E = loadScan(OutDir + "/scan/pageref.json", Scan); !E.empty())
       return fail(E);
   }
+  DbDir = DbDir.empty() ? Tree : absolutePath(DbDir, cwd());
+  std::string DbPath = DbDir + "/compile_commands.json";
+  std::string DbErr;
+  auto DB = clang::tooling::JSONCompilationDatabase::loadFromFile(DbPath, DbErr,
+                                                                  clang::tooling::JSONCommandLineSyntax::AutoDetect);
+  if (!DB)
+    return fail(DbPath + ": not a usable compile database: " + DbErr);
 
   // The sites: extract-ready, matching --sites.
   std::optional<llvm::GlobPattern> Glob;

@@ -395,6 +395,12 @@ private:
       refuse("the call is not in a function of this file");
     if (Call->getBeginLoc().isMacroID())
       refuse("the call is inside a macro expansion");
+    if (Get.Name == "iov_iter_extract_pages")
+      refuse("the call already is iov_iter_extract_pages()");
+    if (Get.Name != "iov_iter_get_pages2" && Get.Name != "iov_iter_get_pages_alloc2")
+      refuse(Get.Name + "() is not one of the calls the rewriter converts (iov_iter_get_pages2(), "
+             "iov_iter_get_pages_alloc2()): the pre-6.0 forms do not advance the iterator, "
+             "iov_iter_extract_pages() does");
     for (const PageSink &S : F.Sinks)
       if (Model.ownerDropsRefs(S.Owner))
         refuse("the pages go into " + S.Owner + " (" + S.Via + " in " + S.InFunction + "()), which drops its "

@@ -19,13 +19,18 @@ def run(cmd, cwd=None, ok=(0,)):
     return r.stdout
 
 
-def make_tree(root, source, include, name):
+def compile_db(root, names, include):
+    return [{"directory": root, "file": os.path.join(root, "drv", n),
+             "arguments": ["clang-19", "-c", "-I" + include, "-Wall", "drv/" + n, "-o", "drv/%s.o" % n[:-2]]}
+            for n in names]
+
+
+def make_tree(root, sources, include):
     os.makedirs(os.path.join(root, "drv"))
-    shutil.copy(source, os.path.join(root, "drv", name))
-    db = [{"directory": root, "file": os.path.join(root, "drv", name),
-           "arguments": ["clang-19", "-c", "-I" + include, "-Wall", "drv/" + name, "-o", "drv/x.o"]}]
+    for source in sources:
+        shutil.copy(source, os.path.join(root, "drv", os.path.basename(source)))
     with open(os.path.join(root, "compile_commands.json"), "w") as f:
-        json.dump(db, f)
+        json.dump(compile_db(root, [os.path.basename(s) for s in sources], include), f)
 
 
 def scan(pageref, root, out):
@@ -38,13 +43,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pageref", required=True)
     ap.add_argument("--include", required=True)
-    ap.add_argument("--input", required=True)
+    ap.add_argument("--input", required=True, action="append",
+                    help="the C files of the tree (the first is the one the checks compile)")
     ap.add_argument("--work", required=True)
     a = ap.parse_args()
     shutil.rmtree(a.work, ignore_errors=True)
-    name = os.path.basename(a.input)
+    name = os.path.basename(a.input[0])
     tree = os.path.join(a.work, "tree")
-    make_tree(tree, a.input, a.include, name)
+    make_tree(tree, a.input, a.include)
     before = scan(a.pageref, tree, os.path.join(a.work, "scan"))
     out = os.path.join(a.work, "out")
     env = dict(os.environ, SOURCE_DATE_EPOCH="0")
@@ -79,8 +85,7 @@ def main():
              cwd=patched, ok=(0, 1))
     print("COMPILE: " + ("ok" if not cc.strip() else cc))
     with open(os.path.join(patched, "compile_commands.json"), "w") as f:
-        json.dump([{"directory": patched, "file": os.path.join(patched, "drv", name),
-                    "arguments": ["clang-19", "-c", "-I" + a.include, "drv/" + name]}], f)
+        json.dump(compile_db(patched, [os.path.basename(s) for s in a.input], a.include), f)
     after = scan(a.pageref, patched, os.path.join(a.work, "rescan"))
     converted = {s["function"] for s in conv["sites"] if s["status"] != "refused"}
     for c in after["call_sites"]:
