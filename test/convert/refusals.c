@@ -101,6 +101,21 @@ static ssize_t extra_ref(struct iov_iter *iter, struct page **pages)
 	return n;
 }
 
+// --- The code checks the reference count the conversion takes away.
+static ssize_t counted(struct iov_iter *iter, struct page **pages)
+{
+	size_t start;
+	ssize_t n;
+
+	n = iov_iter_get_pages2(iter, pages, PAGE_SIZE, 1, &start);
+	if (n <= 0)
+		return n;
+	if (page_count(pages[0]) < 2)
+		return -EIO;
+	put_page(pages[0]);
+	return n;
+}
+
 // --- A release in a function that neither the acquiring function calls nor
 // a struct carries the decision to.
 static int map_sg(struct scatterlist *sg, struct iov_iter *iter, struct page **pages)
@@ -190,11 +205,11 @@ static ssize_t my_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	static struct kreq r;
 	static struct holder h;
 	static struct scatterlist sg[4], sg2[1];
-	struct page *p1[1], *p2[1], *p3[1], *p4[1];
+	struct page *p1[1], *p2[1], *p3[1], *p4[1], *p5[1];
 
 	holder_alloc(&h);
 	return killable(&r, to) + holder_fill(&h, to) + extra_ref(to, p1) + map_all(sg, to, p2) + unbraced(to, p3) +
-	       decrypt(NULL, sg2, to, p4);
+	       decrypt(NULL, sg2, to, p4) + counted(to, p5);
 }
 const struct file_operations my_fops = { .read_iter = my_read_iter };
 
@@ -204,4 +219,5 @@ const struct file_operations my_fops = { .read_iter = my_read_iter };
 // CHECK-DAG: SITE extra_ref: refused: an extra reference is taken with get_page() in extra_ref() at line {{[0-9]+}} on pages the converted release drops
 // CHECK-DAG: SITE map_sg: refused: the release put_page() in sg_release() at line {{[0-9]+}} reads the pages from no struct that the acquiring function map_sg() can reach, and is not a helper it calls with them
 // CHECK-DAG: SITE fill_one: refused: put_page() in crypt_done() at line {{[0-9]+}} drops pages read back from a container on the route of these pages, and the analysis did not attribute it to them
+// CHECK-DAG: SITE counted: refused: the code reads the pages' reference count (page_count() in counted() at line {{[0-9]+}})
 // CHECK-NOT: PATCH

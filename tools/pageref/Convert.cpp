@@ -262,6 +262,10 @@ std::string subjectPrefix(const std::string &Rel) {
     return "vhost-" + File + ": ";
   if (R == "lib/iov_iter.c")
     return "iov_iter: ";
+  // A driver directory of a device class (drivers/block/ublk_drv.c): the driver's name.
+  if (Parts.size() == 3 && Parts[0] == "drivers" &&
+      llvm::is_contained({"block", "char", "misc", "scsi", "net", "md"}, Parts[1]))
+    return llvm::StringRef(File).rsplit("_drv").first.rsplit("_main").first.str() + ": ";
   if (Parts.size() >= 3 && (Parts[0] == "fs" || Parts[0] == "drivers"))
     return Parts[1].str() + ": ";
   if (Parts.size() >= 3 && Parts[0] == "net")

@@ -453,6 +453,22 @@ private:
 
     unattributedReleases(A, Rels);
 
+    // Code that reads the pages' reference count (ceph's VM_BUG_ON_PAGE(
+    // page_count(page) < 2)) expects the reference the conversion removes.
+    {
+      std::set<const FunctionDecl *> Fns{A};
+      for (const ReleaseAt &R : Rels)
+        Fns.insert(R.In);
+      for (const FunctionDecl *Fn : Fns)
+        for (const CallExpr *C : callsIn(Fn->getBody())) {
+          llvm::StringRef N = calleeName(C);
+          if (N == "page_count" || N == "page_ref_count" || N == "folio_ref_count" || N == "page_ref_dec_and_test")
+            refuse("the code reads the pages' reference count (" + N.str() + "() in " + at(Fn, C->getBeginLoc()) +
+                   "), which expects the reference iov_iter_extract_pages() does not take for iterators that are "
+                   "not user-backed");
+        }
+    }
+
     // Extra references on the same pages (get_page()): the put that balances
     // one cannot be told from the put that drops the extracted pages.
     {
@@ -829,14 +845,18 @@ private:
     auto Path = objectPath(Iter);
     if (!Path || Iter->HasSideEffects(Ctx))
       return false;
-    for (const BinaryOperator *B : assignmentsIn(F->getBody())) {
-      auto To = objectPath(B->getLHS());
-      if (To && To->Root == Path->Root)
+    // The iterator, or an object that contains it (`cursor = other`,
+    // `*cursor = ...`), not a sibling field (`cursor->lastlen = len`).
+    auto Covers = [&](const ObjectPath &To) {
+      return To.Root == Path->Root && (To.Suffix.empty() || Path->Suffix == To.Suffix ||
+                                       llvm::StringRef(Path->Suffix).starts_with(To.Suffix + "."));
+    };
+    for (const BinaryOperator *B : assignmentsIn(F->getBody()))
+      if (auto To = objectPath(B->getLHS()); To && Covers(*To))
         return false;
-    }
     for (const CallExpr *C : callsIn(F->getBody()))
       if (const IterConstructorFn *K = Model.iterConstructor(calleeName(C)); K && K->IterArg < C->getNumArgs())
-        if (auto To = objectPath(C->getArg(K->IterArg)); To && To->Root == Path->Root)
+        if (auto To = objectPath(C->getArg(K->IterArg)); To && Covers(*To))
           return false;
     return true;
   }
@@ -1043,31 +1063,54 @@ public:
       }
     }
 
-    // Merge the edits of the converted sites; a conflict refuses the later site.
+    // Merge the edits of the converted sites: insertions at one place are
+    // joined in order (a declaration for the flag and one for the array
+    // pointer after the same declarations), the same edit from two sites is
+    // made once, and an overlap refuses the later site.
     std::set<Edit> Taken;
-    std::map<std::string, tooling::Replacements> ByFile;
+    std::map<std::pair<std::string, unsigned>, std::string> Inserts;
+    std::map<std::string, tooling::Replacements> Changes;
+    auto InsideChange = [](const tooling::Replacements &Reps, unsigned Off) {
+      return llvm::any_of(Reps, [&](const tooling::Replacement &R) {
+        return R.getOffset() < Off && Off < R.getOffset() + R.getLength();
+      });
+    };
     for (SitePlan &P : Plans) {
       if (!P.Result.Converted)
         continue;
-      std::map<std::string, tooling::Replacements> Trial = ByFile;
-      bool Ok = true;
+      auto TrialChanges = Changes;
+      auto TrialInserts = Inserts;
+      std::string Clash;
       for (const Edit &E : P.Edits) {
         if (Taken.count(E))
           continue;
-        if (auto Err = Trial[E.Path].add(tooling::Replacement(E.Path, E.Offset, E.Length, E.Text))) {
-          llvm::consumeError(std::move(Err));
-          Ok = false;
-          break;
+        if (E.Length == 0) {
+          std::string &T = TrialInserts[{E.Path, E.Offset}];
+          if (T.find(E.Text) == std::string::npos)
+            T += E.Text;
+          continue;
         }
+        if (auto Err = TrialChanges[E.Path].add(tooling::Replacement(E.Path, E.Offset, E.Length, E.Text)))
+          Clash = llvm::toString(std::move(Err));
       }
-      if (!Ok) {
+      for (auto &[At, Text] : TrialInserts)
+        if (InsideChange(TrialChanges[At.first], At.second))
+          Clash = "an insertion at offset " + std::to_string(At.second) + " falls inside a replaced range";
+      if (!Clash.empty()) {
         P.Result.Converted = false;
-        P.Result.Reason = "its edits overlap those of another site of this file";
+        P.Result.Reason = "two of the edits it needs overlap (its own, or another site's of this file): " + Clash;
         continue;
       }
-      ByFile = std::move(Trial);
+      Changes = std::move(TrialChanges);
+      Inserts = std::move(TrialInserts);
       Taken.insert(P.Edits.begin(), P.Edits.end());
     }
+    std::map<std::string, tooling::Replacements> ByFile = Changes;
+    for (auto &[At, Text] : Inserts)
+      if (auto Err = ByFile[At.first].add(tooling::Replacement(At.first, At.second, 0, Text))) {
+        Out.Error = llvm::toString(std::move(Err));
+        return;
+      }
     for (auto &[Path, Reps] : ByFile) {
       auto Buf = llvm::MemoryBuffer::getFile(Path);
       if (!Buf) {
