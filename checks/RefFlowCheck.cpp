@@ -15,8 +15,11 @@ void RefFlowCheck::registerMatchers(MatchFinder *Finder) {
   for (auto &E : model().getPagesFns())
     Names.push_back(E.first());
   for (auto &E : model().acquireFns())
-    if (E.second.ReturnsCount)
-      Names.push_back(E.first());
+    Names.push_back(E.first());
+  // Functions that only release pages another function kept in a struct
+  // field: their family is checked against what was stored there.
+  for (auto &E : model().releaseFns())
+    Names.push_back(E.first());
   matchFunctionsCalling(Finder, Names);
   // For the whole-tree driver: every function of the main file other files
   // can call, so that its summary is known to them.

@@ -44,6 +44,7 @@ llvm::StringRef familyName(ReleaseFamily F) {
   case ReleaseFamily::Pin: return "pin";
   case ReleaseFamily::PinIfWillPin: return "pin-if-will-pin";
   case ReleaseFamily::Bio: return "bio";
+  case ReleaseFamily::Free: return "free";
   }
   return "?";
 }
@@ -53,6 +54,7 @@ std::optional<ReleaseFamily> parseFamily(llvm::StringRef S) {
   if (S == "pin") return ReleaseFamily::Pin;
   if (S == "pin-if-will-pin") return ReleaseFamily::PinIfWillPin;
   if (S == "bio") return ReleaseFamily::Bio;
+  if (S == "free") return ReleaseFamily::Free;
   return std::nullopt;
 }
 
@@ -110,7 +112,7 @@ struct Reader {
       return false;
     auto P = parseFamily(F);
     if (!P)
-      return fail(Where, "unknown family '" + F + "' (ref, pin, pin-if-will-pin, bio)");
+      return fail(Where, "unknown family '" + F + "' (ref, pin, pin-if-will-pin, bio, free)");
     Out = *P;
     return true;
   }
@@ -171,7 +173,7 @@ std::optional<std::string> ApiModel::mergeJson(llvm::StringRef Text, llvm::Strin
       "schema", "version", "comment", "get_pages", "iter_constructors", "iter_guards", "iter_type_getters",
       "iter_flag_fields", "iterator_ops", "acquire", "release", "sinks", "container_getters", "container_fields",
       "page_views", "page_users", "owner_records", "owner_notes", "conditional_release_markers",
-      "completion_fields", "wait_functions",
+      "completion_fields", "wait_functions", "allocators", "free_functions", "page_handles",
       "ref_dropping_owners"};
   for (auto &Item : Doc.items())
     if (llvm::none_of(Known, [&](const char *K) { return Item.key() == K; }))
@@ -266,7 +268,38 @@ std::optional<std::string> ApiModel::mergeJson(llvm::StringRef Text, llvm::Strin
           return false;
         if (Container != ~0u)
           F.ContainerArg = Container;
+        if (E.contains("success")) {
+          std::string S;
+          if (!R.str(E, "success", W, S))
+            return false;
+          if (S == "always") F.Success = SinkFn::Always;
+          else if (S == "nonzero") F.Success = SinkFn::WhenNonZero;
+          else if (S == "zero") F.Success = SinkFn::WhenZero;
+          else return R.fail(W, "'success' must be always, nonzero or zero");
+        }
+        if (E.contains("takes_own_ref")) {
+          if (!E["takes_own_ref"].is_boolean())
+            return R.fail(W, "'takes_own_ref' must be true or false");
+          F.TakesOwnRef = E["takes_own_ref"].get<bool>();
+        }
+        if (E.contains("when_flag")) {
+          const json &Fl = E["when_flag"];
+          if (!Fl.is_object() || !R.str(Fl, "name", W + " when_flag", F.WhenFlagName) ||
+              !R.uns(Fl, "arg", W + " when_flag", F.WhenFlagArg, true))
+            return R.fail(W, "'when_flag' must be {\"arg\": N, \"name\": \"FLAG\"}");
+        }
         New.Sinks[Name] = F;
+        return true;
+      }) &&
+      R.table(Doc, "allocators", [&](const json &E, const std::string &Name, const std::string &W) {
+        AllocatorFn F;
+        F.Name = Name;
+        if (E.contains("zeroed")) {
+          if (!E["zeroed"].is_boolean())
+            return R.fail(W, "'zeroed' must be true or false");
+          F.Zeroed = E["zeroed"].get<bool>();
+        }
+        New.Allocators[Name] = F;
         return true;
       }) &&
       R.table(Doc, "container_getters", [&](const json &E, const std::string &Name, const std::string &W) {
@@ -297,7 +330,8 @@ std::optional<std::string> ApiModel::mergeJson(llvm::StringRef Text, llvm::Strin
       !StringList("ref_dropping_owners", New.RefDroppingOwners) ||
       !StringList("page_views", New.PageViews) || !StringList("page_users", New.PageUsers) ||
       !StringList("container_fields", New.ContainerFields) ||
-      !StringList("completion_fields", New.CompletionFields) || !StringList("wait_functions", New.WaitFunctions))
+      !StringList("completion_fields", New.CompletionFields) || !StringList("wait_functions", New.WaitFunctions) ||
+      !StringList("free_functions", New.FreeFunctions) || !StringList("page_handles", New.PageHandles))
     return R.Error;
   if (auto It = Doc.find("conditional_release_markers"); It != Doc.end()) {
     llvm::StringMap<bool> Markers;
@@ -349,6 +383,7 @@ const ReleaseFn *ApiModel::release(llvm::StringRef N) const { return lookup(Rele
 const AcquireFn *ApiModel::acquire(llvm::StringRef N) const { return lookup(Acquires, N); }
 const SinkFn *ApiModel::sink(llvm::StringRef N) const { return lookup(Sinks, N); }
 const ContainerGetterFn *ApiModel::containerGetter(llvm::StringRef N) const { return lookup(Getters, N); }
+const AllocatorFn *ApiModel::allocator(llvm::StringRef N) const { return lookup(Allocators, N); }
 bool ApiModel::isIterTypeGetter(llvm::StringRef N) const { return TypeGetters.count(N); }
 bool ApiModel::isIteratorOp(llvm::StringRef N) const { return IteratorOps.count(N); }
 bool ApiModel::ownerDropsRefs(llvm::StringRef O) const { return RefDroppingOwners.count(O); }
@@ -386,7 +421,7 @@ std::vector<std::string> ApiModel::allFunctionNames() const {
       R.push_back(E.first().str());
   };
   Add(GetPages), Add(Constructors), Add(Guards), Add(Releases), Add(Acquires), Add(Sinks), Add(Getters);
-  Add(PageViews), Add(PageUsers), Add(WaitFunctions), Add(TypeGetters);
+  Add(PageViews), Add(PageUsers), Add(WaitFunctions), Add(TypeGetters), Add(FreeFunctions), Add(PageHandles);
   llvm::sort(R);
   R.erase(std::unique(R.begin(), R.end()), R.end());
   return R;

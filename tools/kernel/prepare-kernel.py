@@ -2,10 +2,20 @@
 """Prepare a real Linux kernel tree and a compile database for pageref.
 
 What: extract a Debian linux-source tarball (or take an extracted tree),
-configure it with clang-19 (defconfig plus the subsystems that use the
-page-reference APIs pageref checks), run `make prepare`, build only the
-translation units that mention the tracked functions (and that the .config
-actually enables), and run the kernel's own gen_compile_commands.py.
+configure it with clang-19, run `make prepare`, build only the translation
+units that mention the tracked functions (and that the .config actually
+enables), and run the kernel's own gen_compile_commands.py.
+
+Two configurations:
+  allmodconfig (default): x86_64 `make allmodconfig` (CONFIG_WERROR off),
+      every file that calls an acquire function, a get-pages function or a
+      page-carrying iterator constructor of pageref's API model (get_page()
+      and folio_get() included), plus the files that define the functions
+      of other files those hand pages to, so that cross-file summaries exist.
+      This is the corpus the main job and the real-kernel tests answer for.
+  small: defconfig plus the subsystems that use the page-reference APIs
+      (CONFIG_ENABLE below) and the get-pages family's callers only: about
+      60 translation units, for quick experiments.
 
 Why: the analyzer needs the exact compiler command of every interesting
 kernel file, and building the whole kernel for that would take hours. The
@@ -33,6 +43,18 @@ import time
 
 TOOL_VERSION = "1"
 CC = "clang-19"
+CONFIGS = ("allmodconfig", "small")
+# allmodconfig turns on CONFIG_WERROR; clang-19 warns where the compilers of
+# 6.1's and 6.12's authors did not, and one warning must not lose a TU.
+ALLMODCONFIG_DISABLE = ["WERROR"]
+# Bumped when the rule that picks the files defining helpers changes.
+HELPER_RULE = "1"
+HERE = os.path.dirname(os.path.abspath(__file__))
+# The API model names what selects a file (source tree, then installed layout).
+API_MODEL_CANDIDATES = [
+    os.path.join(HERE, "..", "..", "analyzer", "data", "api-model.json"),
+    os.path.join(HERE, "..", "api-model.json"),
+]
 
 CONFIG_ENABLE = [
     "FUSE_FS", "CEPH_FS", "CEPH_LIB", "VHOST_MENU", "VHOST_SCSI", "VHOST_NET",
@@ -46,7 +68,9 @@ CONFIG_ENABLE = [
     "TEST_IOV_ITER", "TCM_FILEIO", "NVME_TARGET_TCP", "NVME_TCP", "BLK_DEV_NBD",
 ]
 
-DEFAULT_NAMES = [
+# The small configuration's selection (the allmodconfig one comes from the
+# API model, see model_names()).
+SMALL_NAMES = [
     "iov_iter_get_pages2", "iov_iter_get_pages_alloc2", "iov_iter_get_pages",
     "iov_iter_get_pages_alloc", "iov_iter_extract_pages", "get_user_pages",
     "get_user_pages_fast", "get_user_pages_remote", "get_user_pages_unlocked",
@@ -298,10 +322,15 @@ def check_kernel_tree(tree, input_desc):
                       % (input_desc, ", ".join(missing)))
 
 
-def extract(tarball, cache, version, jobs, progress):
-    """Extract into <cache>/linux-source-<ver> via a temp dir and renames."""
+def tree_name(version, mode):
+    """The cache directory of a version and configuration: the small one
+    keeps the name it always had, so existing caches stay valid."""
+    return "linux-source-%s%s" % (version, "" if mode == "small" else "-" + mode)
+
+
+def extract(tarball, cache, name, jobs, progress):
+    """Extract into <cache>/<name> via a temp dir and renames."""
     t0 = time.monotonic()
-    name = "linux-source-" + version
     final = os.path.join(cache, name)
     tmp = tempfile.mkdtemp(prefix=".tmp-%s-" % name, dir=cache)
     old = None
@@ -336,9 +365,8 @@ def extract(tarball, cache, version, jobs, progress):
     return final
 
 
-def cleanup_stale(cache, version):
+def cleanup_stale(cache, name):
     """Remove temp/old dirs left by interrupted runs (we hold the lock)."""
-    name = "linux-source-" + version
     for entry in os.listdir(cache):
         if entry.startswith((".tmp-%s-" % name, ".old-%s-" % name)):
             shutil.rmtree(os.path.join(cache, entry), ignore_errors=True)
@@ -359,20 +387,31 @@ def read_config(tree):
     return values, arch
 
 
-def configure(tree, jobs, log, input_desc, progress):
+def configure(tree, mode, log, input_desc, progress):
     t0 = time.monotonic()
-    check_logged(make_cmd(None, "defconfig"), tree, log, input_desc,
-                 "make defconfig")
-    enable = []
-    for opt in CONFIG_ENABLE:
-        enable += ["--enable", opt]
-    check_logged(["bash", "scripts/config", "--file", ".config"] + enable,
+    if mode == "allmodconfig":
+        base, enable, disable = "allmodconfig", [], ALLMODCONFIG_DISABLE
+    else:
+        base, enable, disable = "defconfig", CONFIG_ENABLE, []
+    check_logged(make_cmd(None, base), tree, log, input_desc, "make " + base)
+    edits = []
+    for opt in enable:
+        edits += ["--enable", opt]
+    for opt in disable:
+        edits += ["--disable", opt]
+    check_logged(["bash", "scripts/config", "--file", ".config"] + edits,
                  tree, log, input_desc, "scripts/config")
     check_logged(make_cmd(None, "olddefconfig"), tree, log, input_desc,
                  "make olddefconfig")
     values, arch = read_config(tree)
-    off = [o for o in CONFIG_ENABLE if values.get(o) not in ("y", "m")]
-    msg = "defconfig + %d options, arch %s" % (len(CONFIG_ENABLE), arch)
+    off = [o for o in enable if values.get(o) not in ("y", "m")]
+    still = [o for o in disable if values.get(o) in ("y", "m")]
+    if still:
+        raise Failure("%s: could not turn off %s" % (input_desc, " ".join(still)))
+    if mode == "allmodconfig":
+        msg = "allmodconfig without %s, arch %s" % (" ".join(disable), arch)
+    else:
+        msg = "defconfig + %d options, arch %s" % (len(enable), arch)
     if off:
         msg += "; NOT enabled (unmet dependencies): " + " ".join(off)
     progress.step("config", t0, msg)
@@ -590,6 +629,95 @@ def classify(tree, selected, arch, enabled, dirs, config):
     return build, skipped
 
 
+
+def model_names(path):
+    """The names that select a file for allmodconfig, from the API model:
+    every acquire and get-pages function, and the iterator constructors of
+    kinds whose segments carry pages (ITER_BVEC) that async submissions use."""
+    try:
+        with open(path) as f:
+            model = json.load(f)
+    except (OSError, ValueError) as e:
+        raise Failure("%s: cannot read the API model: %s" % (path, e))
+    try:
+        names = {e["name"] for e in model.get("acquire", []) + model.get("get_pages", [])}
+        names |= {e["name"] for e in model.get("iter_constructors", [])
+                  if "BVEC" in e.get("kinds", [])}
+    except (TypeError, KeyError) as e:
+        raise Failure("%s: an entry without a name (%s)" % (path, e))
+    if not names:
+        raise Failure("%s: names no acquire function" % path)
+    return sorted(names)
+
+
+def find_api_model():
+    for c in API_MODEL_CANDIDATES:
+        if os.path.isfile(c):
+            return os.path.realpath(c)
+    raise Failure("pageref's API model not found (looked at %s); give --api-model"
+                  % ", ".join(os.path.normpath(c) for c in API_MODEL_CANDIDATES))
+
+
+# A definition at column 0 (kernel style), not static, whose parameter list
+# names `struct page *`, `struct page **` or `struct folio *`.
+DEFINITION = re.compile(
+    rb"^(?!static\b)(?:[A-Za-z_][\w \t\*]*?[\s\*])?([A-Za-z_]\w*)\(([^;{}()]*(?:\([^()]*\)[^;{}()]*)*)\)\s*\{",
+    re.M)
+PAGE_PARAM = re.compile(rb"\bstruct\s+(?:page|folio)\s*\*")
+CALL = re.compile(rb"(?<![\w.>])([A-Za-z_]\w*)\s*\(")
+
+
+def _definitions_chunk(job):
+    """Worker: 'name<TAB>file' for page-taking definitions of one chunk."""
+    paths, = job
+    out = []
+    for rel, path in paths:
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        if b"struct page" not in data and b"struct folio" not in data:
+            continue
+        for m in DEFINITION.finditer(data):
+            if PAGE_PARAM.search(m.group(2)):
+                out.append(m.group(1).decode() + "\t" + rel)
+    return out
+
+
+def helper_files(tree, selected, enabled, jobs, progress):
+    """The files that define the functions of other files the selected files
+    hand pages to: non-static definitions with a page-carrying parameter,
+    called by name from a selected file. A syntactic superset; the scan reads
+    the summaries of the ones that matter."""
+    t0 = time.monotonic()
+    called = set()
+    for rel in selected:
+        try:
+            with open(os.path.join(tree, rel), "rb") as f:
+                called.update(m.group(1).decode() for m in CALL.finditer(f.read()))
+        except OSError:
+            continue
+    candidates = sorted(o[:-2] + ".c" for o in enabled
+                        if os.path.isfile(os.path.join(tree, o[:-2] + ".c")))
+    workers = max(1, min(jobs, os.cpu_count() or 1, 8))
+    chunks = [([(c, os.path.join(tree, c)) for c in candidates[i::workers * 4]],)
+              for i in range(workers * 4)]
+    defined = {}
+    for line in _run_forked(_definitions_chunk, chunks, workers):
+        name, rel = line.split("\t")
+        defined.setdefault(name, set()).add(rel)
+    chosen = set(selected)
+    helpers = {}
+    for name in sorted(called & set(defined)):
+        for rel in sorted(defined[name]):
+            if rel not in chosen:
+                helpers.setdefault(rel, []).append(name)
+    progress.step("helpers", t0, "%d files define %d page-taking functions the "
+                  "selected files call" % (len(helpers), sum(map(len, helpers.values()))))
+    return helpers
+
+
 # -------------------------------------------------------------------- build
 
 def first_error(lines, src):
@@ -698,14 +826,21 @@ def parse_args(argv):
                      help="use /usr/src/linux-source-VER.tar.xz (e.g. 6.1, 6.12)")
     src.add_argument("--tree", metavar="PATH",
                      help="an already-extracted kernel tree, configured "
-                     "(defconfig + options, overwriting .config) and built in place")
+                     "(overwriting .config) and built in place")
+    p.add_argument("--config", choices=CONFIGS, default="allmodconfig",
+                   help="allmodconfig (default: every page-reference user of "
+                   "x86_64 allmodconfig) or small (defconfig plus the "
+                   "get-pages subsystems, the get-pages callers only)")
     p.add_argument("--cache-dir", metavar="DIR",
                    help="where to extract (--debian only; default "
                    "$PAGEREF_CACHE_DIR or ~/.cache/pageref/kernels)")
     p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
                    help="parallel make jobs (default: %(default)s)")
     p.add_argument("--names", help="comma-separated function names that select "
-                   "translation units (default: the pageref tracked list)")
+                   "translation units (default: from the API model for "
+                   "allmodconfig, the get-pages family for small)")
+    p.add_argument("--api-model", metavar="JSON",
+                   help="pageref's API model (default: the one beside this script)")
     p.add_argument("--force", action="store_true",
                    help="redo everything (re-extract, reconfigure, rebuild)")
     p.add_argument("--quiet", action="store_true",
@@ -726,23 +861,37 @@ def parse_args(argv):
             p.error("--names needs comma-separated C identifiers"
                     + (" (bad: %s)" % ", ".join(bad) if bad else ""))
         args.names = names
-    else:
-        args.names = list(DEFAULT_NAMES)
     return args
 
 
-def run(args, progress):
+def cache_key(args):
+    """What the prepared tree depends on. The small configuration's key is
+    the one it always had."""
     key = {"tool_version": TOOL_VERSION, "cc": CC,
-           "config_enable": CONFIG_ENABLE, "names": sorted(set(args.names)),
+           "names": sorted(set(args.names)),
            "compdb": "selected" if args.debian else "all"}
+    if args.config == "small":
+        key["config_enable"] = CONFIG_ENABLE
+    else:
+        key.update({"config": args.config, "config_disable": ALLMODCONFIG_DISABLE,
+                    "helper_rule": HELPER_RULE})
+    return key
+
+
+def run(args, progress):
+    if args.names is None:
+        args.names = (list(SMALL_NAMES) if args.config == "small"
+                      else model_names(args.api_model or find_api_model()))
+    key = cache_key(args)
     if args.debian:
         version = args.debian
         tarball = "/usr/src/linux-source-%s.tar.xz" % version
-        input_desc = "linux-source-" + version
+        name = tree_name(version, args.config)
+        input_desc = name
         cache = os.path.abspath(os.path.expanduser(
             args.cache_dir or os.environ.get("PAGEREF_CACHE_DIR")
             or "~/.cache/pageref/kernels"))
-        tree = os.path.join(cache, "linux-source-" + version)
+        tree = os.path.join(cache, name)
         ensure_tarball(tarball, version, progress)
         key["tarball"] = tarball_key(tarball)
         if not args.force and stamp_valid(tree, key):
@@ -751,7 +900,7 @@ def run(args, progress):
             os.makedirs(cache, exist_ok=True)
         except OSError as e:
             raise Failure("%s: cannot create cache dir: %s" % (cache, e))
-        lock = Lock(os.path.join(cache, ".linux-source-%s.lock" % version))
+        lock = Lock(os.path.join(cache, "." + name + ".lock"))
     else:
         tree = os.path.abspath(args.tree)
         input_desc = tree
@@ -769,12 +918,12 @@ def run(args, progress):
             return os.path.realpath(tree)
         ensure_build_deps(progress)
         if args.debian:
-            cleanup_stale(cache, version)
+            cleanup_stale(cache, name)
             marker = load_json(os.path.join(tree, EXTRACTED))
             if (args.force or not isinstance(marker, dict)
                     or marker.get("tarball") != key["tarball"]
                     or marker.get("tool_version") != TOOL_VERSION):
-                extract(tarball, cache, version, args.jobs, progress)
+                extract(tarball, cache, name, args.jobs, progress)
             else:
                 progress.note("using extracted tree %s" % tree)
             check_kernel_tree(tree, input_desc)
@@ -788,7 +937,7 @@ def run(args, progress):
         log = os.path.join(tree, BUILD_LOG)
         open(log, "w").close()
 
-        config, arch, config_off = configure(tree, args.jobs, log, input_desc,
+        config, arch, config_off = configure(tree, args.config, log, input_desc,
                                              progress)
         prepare(tree, args.jobs, log, input_desc, progress)
 
@@ -797,18 +946,29 @@ def run(args, progress):
             raise Failure("%s: no .c file mentions any of: %s"
                           % (input_desc, " ".join(args.names)))
         t0 = time.monotonic()
-        tops = {s.split("/")[0] if s.split("/")[0] != "arch" else "arch/" + arch
-                for s in selected}
+        arch_dir = "arch/" + (arch or "x86")
+        if args.config == "small":
+            tops = {s.split("/")[0] if s.split("/")[0] != "arch" else arch_dir
+                    for s in selected}
+        else:  # helpers may live anywhere kbuild goes
+            tops = {e for e in os.listdir(tree)
+                    if e not in SCAN_SKIP_TOP and e != "arch" and not e.startswith(".")
+                    and os.path.isfile(os.path.join(tree, e, "Makefile"))} | {arch_dir}
         enabled, dirs = kbuild_enabled_objects(tree, tops, args.jobs, input_desc)
         objs, skipped = classify(tree, selected, arch, enabled, dirs, config)
         progress.step("select", t0, "kbuild enables %d objects in %d dirs; "
                       "%d of the %d selected files" % (
                           len(enabled), len(dirs), len(objs), len(selected)))
+        helpers = {}
+        if args.config != "small":
+            built_srcs = [o[:-2] + ".c" for o in objs]
+            helpers = helper_files(tree, built_srcs, enabled, args.jobs, progress)
+            objs = sorted(set(objs) | {h[:-2] + ".o" for h in helpers})
 
         built, errors = build(tree, objs, args.jobs, log, progress)
         skipped += errors
-        db_path, db_entries, tus = compile_db(tree, selected, input_desc, log,
-                                              progress, only_selected=bool(args.debian))
+        db_path, db_entries, tus = compile_db(tree, selected + sorted(helpers), input_desc,
+                                              log, progress, only_selected=bool(args.debian))
         if not tus:
             raise Failure("%s: none of the %d selected files ended up in %s"
                           % (input_desc, len(selected), db_path),
@@ -817,8 +977,8 @@ def run(args, progress):
         kinds = {}
         for s in skipped:
             kinds.setdefault(s["kind"], []).append(s["file"])
-        summary = "%d selected, %d built, %d skipped" % (
-            len(selected), len(built), len(skipped))
+        summary = "%d selected, %d helper files, %d built, %d skipped" % (
+            len(selected), len(helpers), len(built), len(skipped))
         if kinds:
             summary += " (" + ", ".join(
                 "%d %s" % (len(v), k) for k, v in sorted(kinds.items())) + ")"
@@ -839,10 +999,12 @@ def run(args, progress):
             "key": key,
             "tree": os.path.realpath(tree),
             "arch": arch,
+            "config": args.config,
             "compile_commands": db_path,
             "compile_commands_entries": db_entries,
             "config_not_enabled": config_off,
             "selected": selected,
+            "helpers": helpers,
             "built": [o[:-2] + ".c" for o in built],
             "skipped": skipped,
             "tus": tus,

@@ -156,8 +156,7 @@ std::vector<std::string> prefilterNames(const ApiModel &Model, const clang::tidy
   if (Checks.contains("pageref-unbalanced-release") || Checks.contains("pageref-release-mismatch")) {
     AddGetPages();
     for (auto &E : Model.acquireFns())
-      if (E.second.ReturnsCount)
-        Names.insert(E.first().str());
+      Names.insert(E.first().str());
   }
   if (Checks.contains("pageref-async-bvec-drop"))
     for (auto &E : Model.iterConstructors())

@@ -21,6 +21,7 @@ enum class ReleaseFamily {
   Pin,          // FOLL_PIN: pin_user_pages*(), unpin_user_page*()
   PinIfWillPin, // iov_iter_extract_pages(): pins iff iov_iter_extract_will_pin()
   Bio,          // bio_release_pages(): drops or unpins by the bio's own flags
+  Free,         // __free_page(), free_pages(): the page allocator's, never for GUP pages
 };
 llvm::StringRef familyName(ReleaseFamily F);
 std::optional<ReleaseFamily> parseFamily(llvm::StringRef S);
@@ -72,6 +73,21 @@ struct SinkFn {
   unsigned Arg = 0;
   std::string Owner; // "bio", "skb-frags", "scatterlist", "pipe-buffers", ...
   std::optional<unsigned> ContainerArg; // the object that now holds the page (the bio, the sg entry)
+  // When it keeps the page: always, or as its result says (bio_add_page()
+  // returns the length it added or 0; sg_alloc_table_from_pages() 0 on success).
+  enum SuccessRule { Always, WhenNonZero, WhenZero } Success = Always;
+  // It takes its own reference (get_page()): the caller's stays the caller's.
+  bool TakesOwnRef = false;
+  // It takes the reference over only when argument WhenFlagArg names the
+  // flag WhenFlagName (memory_failure(pfn, MF_COUNT_INCREASED)).
+  std::string WhenFlagName;
+  unsigned WhenFlagArg = 0;
+};
+
+/// A function that returns memory this function then owns.
+struct AllocatorFn {
+  std::string Name;
+  bool Zeroed = false; // kzalloc(): every field starts 0
 };
 
 /// A function that reads a page back out of a container: sg_page(sg).
@@ -99,6 +115,12 @@ public:
   const AcquireFn *acquire(llvm::StringRef Name) const;
   const SinkFn *sink(llvm::StringRef Name) const;
   const ContainerGetterFn *containerGetter(llvm::StringRef Name) const;
+  const AllocatorFn *allocator(llvm::StringRef Name) const;
+  /// kfree(), kvfree(), vfree(): free memory (a page array, a struct).
+  bool isFreeFunction(llvm::StringRef Name) const { return FreeFunctions.count(Name); }
+  /// A number or address that stands for the page (page_to_pfn()): storing
+  /// it keeps the page as much as storing the pointer.
+  bool isPageHandle(llvm::StringRef Name) const { return PageHandles.count(Name); }
   /// Functions that return (a view of) the same page: compound_head(), page_folio().
   bool isPageView(llvm::StringRef Name) const { return PageViews.count(Name); }
   /// Fields that hold a completion callback (ki_complete, bi_end_io, ...).
@@ -125,6 +147,7 @@ public:
   const llvm::StringMap<IterConstructorFn> &iterConstructors() const { return Constructors; }
   const llvm::StringMap<GetPagesFn> &getPagesFns() const { return GetPages; }
   const llvm::StringMap<AcquireFn> &acquireFns() const { return Acquires; }
+  const llvm::StringMap<ReleaseFn> &releaseFns() const { return Releases; }
   /// Tokens that, in the condition guarding a release, mean the release
   /// already depends on the iterator kind or on the pin state.
   const std::vector<std::string> &conditionalReleaseMarkers() const { return ReleaseMarkers; }
@@ -145,6 +168,9 @@ private:
   llvm::StringMap<AcquireFn> Acquires;
   llvm::StringMap<SinkFn> Sinks;
   llvm::StringMap<ContainerGetterFn> Getters;
+  llvm::StringMap<AllocatorFn> Allocators;
+  llvm::StringMap<bool> FreeFunctions;
+  llvm::StringMap<bool> PageHandles;
   llvm::StringMap<bool> PageViews;
   llvm::StringMap<bool> PageUsers;
   llvm::StringMap<bool> ContainerFields;

@@ -43,6 +43,9 @@ public:
   /// (KVEC and DISCARD fail with -EFAULT).
   IterKindSet referenceable() const { return *this & ~(of(IterKind::Kvec) | of(IterKind::Discard)); }
 
+  unsigned bits() const { return Bits; }
+  static IterKindSet fromBits(unsigned B) { return IterKindSet(B & all().Bits); }
+
   std::vector<std::string> names() const;
   std::string str() const; // "IOVEC|UBUF" or "none"
 

@@ -38,6 +38,14 @@ struct RefFinding {
   std::string FixText;
 };
 
+/// A release whose family another argument decides: `put_back_pages(cmd,
+/// pages, ...)` unpins for one command and puts for another.
+struct ConditionalRelease {
+  unsigned Param;       // the deciding parameter
+  int64_t Equals;       // its value
+  ReleaseFamily Family; // the family released when it has that value
+};
+
 /// What a function of this TU does with a page-array (or page) parameter.
 struct ParamEffect {
   // TakesOverIfNonNull: a constructor such as cifs_readdata_direct_alloc()
@@ -45,6 +53,7 @@ struct ParamEffect {
   enum Kind { Uses, Releases, TakesOver, TakesOverIfNonNull } Effect = Uses;
   ReleaseFamily Family = ReleaseFamily::Ref; // for Releases
   std::string Via;                           // the release or hand-off it ends in
+  std::vector<ConditionalRelease> Cases;     // for Releases: the family per value of another parameter
 };
 
 /// Per-function summary, serialisable for cross-TU use (docs/summaries.md).

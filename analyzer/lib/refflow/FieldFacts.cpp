@@ -1,0 +1,199 @@
+// Pages kept in struct fields across the functions of a translation unit:
+// which acquisitions store pages into a field (and with which family), which
+// functions release what a field holds (with which family, under which
+// tests), and which fields hold a will-pin answer. A release of the wrong
+// family in another function (detach, completion, cleanup) is reported at the
+// release; the fields a releasing function tests are the state its callers
+// may set to hand the pages over (`vsg->state = dr_via_pages_locked`).
+#include "Engine.h"
+
+#include "clang/AST/RecursiveASTVisitor.h"
+
+using namespace clang;
+
+namespace pageref {
+
+using namespace refflow;
+
+namespace {
+
+/// The field a release argument reads the pages from: `req->pages[i]` is
+/// req's pages; `bvec[i].bv_page` through a container field is the array's.
+const FieldDecl *heldField(const Expr *E, const ApiModel &Model) {
+  E = E->IgnoreParenCasts();
+  if (auto *C = dyn_cast<CallExpr>(E))
+    if (const ContainerGetterFn *G = Model.containerGetter(calleeName(C)); G && G->Arg < C->getNumArgs())
+      E = C->getArg(G->Arg)->IgnoreParenCasts();
+  auto P = objectPath(E);
+  if (!P || !P->LastField)
+    return nullptr;
+  if (Model.isContainerField(P->LastField->getName())) {
+    // The member that holds the containers.
+    const Expr *Cur = stripToObject(E);
+    if (auto *M = dyn_cast<MemberExpr>(Cur))
+      if (auto Base = objectPath(M->getBase()); Base && Base->LastField)
+        return Base->LastField->getCanonicalDecl();
+    return nullptr;
+  }
+  return P->LastField->getCanonicalDecl();
+}
+
+bool compatible(ReleaseFamily Stored, ReleaseFamily Released) {
+  if (Released == ReleaseFamily::Bio || Stored == ReleaseFamily::Bio)
+    return true;
+  switch (Stored) {
+  case ReleaseFamily::Pin: return Released == ReleaseFamily::Pin;
+  case ReleaseFamily::PinIfWillPin: return Released == ReleaseFamily::Pin;
+  case ReleaseFamily::Ref: return Released == ReleaseFamily::Ref;
+  default: return true;
+  }
+}
+
+} // namespace
+
+void RefFlow::Impl::buildFieldFacts() {
+  if (FieldFactsBuilt)
+    return;
+  FieldFactsBuilt = true;
+  for (const FunctionDecl *F : Index.definitions()) {
+    if (!F->getBody())
+      continue;
+    const BodyParents &BP = Parents.of(F);
+    for (const CallExpr *Call : callsIn(F->getBody())) {
+      const ReleaseFn *Rel = Model.release(calleeName(Call));
+      if (!Rel || Rel->Arg >= Call->getNumArgs())
+        continue;
+      const Expr *Arg = stripViews(Call->getArg(Rel->Arg));
+      const FieldDecl *FD = heldField(Arg, Model);
+      if (!FD)
+        continue;
+      FieldInfo &Info = FieldFacts[FD];
+      Info.Releases.push_back({F, Call, Rel->Family, false});
+      // The fields of the same struct its enclosing tests read.
+      const RecordDecl *Rec = FD->getParent();
+      const Stmt *Cur = Call;
+      for (const Stmt *P = BP.parent(Cur); P; Cur = P, P = BP.parent(P)) {
+        const Expr *Cond = nullptr;
+        if (auto *I = dyn_cast<IfStmt>(P); I && Cur != I->getCond())
+          Cond = I->getCond();
+        else if (auto *S = dyn_cast<SwitchStmt>(P); S && Cur != S->getCond())
+          Cond = S->getCond();
+        if (!Cond)
+          continue;
+        struct Members : RecursiveASTVisitor<Members> {
+          const RecordDecl *Rec;
+          std::set<const FieldDecl *> &Out;
+          Members(const RecordDecl *R, std::set<const FieldDecl *> &O) : Rec(R), Out(O) {}
+          bool VisitMemberExpr(MemberExpr *M) {
+            if (auto *G = dyn_cast<FieldDecl>(M->getMemberDecl()); G && G->getParent() == Rec)
+              Out.insert(G->getCanonicalDecl());
+            return true;
+          }
+        } V(Rec, Info.GuardFields);
+        V.TraverseStmt(const_cast<Expr *>(Cond));
+      }
+    }
+    for (const BinaryOperator *B : assignmentsIn(F->getBody())) {
+      auto *M = dyn_cast<MemberExpr>(B->getLHS()->IgnoreParenImpCasts());
+      auto *C = dyn_cast<CallExpr>(B->getRHS()->IgnoreParenCasts());
+      if (!M || !C)
+        continue;
+      if (const IterGuardFn *G = Model.iterGuard(calleeName(C)); G && (G->WillPin || G->Kinds == IterKindSet::userBacked()))
+        if (auto *FD = dyn_cast<FieldDecl>(M->getMemberDecl()))
+          WillPinFields.insert(FD->getCanonicalDecl());
+    }
+  }
+  // Stores: an acquisition into a field, or its pages assigned to one.
+  for (const FunctionDecl *F : Index.definitions()) {
+    if (!F->getBody())
+      continue;
+    std::vector<const BinaryOperator *> Assigns;
+    bool AssignsKnown = false;
+    for (const CallExpr *Call : callsIn(F->getBody())) {
+      llvm::StringRef N = calleeName(Call);
+      if (!Model.getPages(N) && !Model.acquire(N))
+        continue;
+      auto T = trackAcquisition(Call, F);
+      if (!T || T->SinglePage)
+        continue;
+      if (T->ForeignField)
+        FieldFacts[T->ForeignField->getCanonicalDecl()].Stores.push_back({F, Call, T->Family});
+      if (!AssignsKnown) {
+        Assigns = assignmentsIn(F->getBody());
+        AssignsKnown = true;
+      }
+      for (const BinaryOperator *B : Assigns)
+        if (auto *M = dyn_cast<MemberExpr>(B->getLHS()->IgnoreParenImpCasts()); M && tracked(*T, B->getRHS()))
+          if (auto *FD = dyn_cast<FieldDecl>(M->getMemberDecl()); FD && !Model.isContainerField(FD->getName()))
+            FieldFacts[FD->getCanonicalDecl()].Stores.push_back({F, Call, T->Family});
+    }
+  }
+  for (auto &[FD, Info] : FieldFacts)
+    for (FieldUse &U : Info.Releases)
+      U.UnderWillPin = underWillPinTest(U.Call, U.F);
+}
+
+const RefFlow::Impl::FieldInfo *RefFlow::Impl::fieldInfo(const FieldDecl *F) {
+  buildFieldFacts();
+  auto It = FieldFacts.find(F->getCanonicalDecl());
+  return It == FieldFacts.end() ? nullptr : &It->second;
+}
+
+std::vector<RefFinding> RefFlow::Impl::fieldFamilyFindings(const FunctionDecl *F) {
+  std::vector<RefFinding> Out;
+  buildFieldFacts();
+  static const char *Words[] = {"references (FOLL_GET)", "pins (FOLL_PIN)",
+                                "pins when iov_iter_extract_will_pin(), otherwise nothing", "bio-owned references",
+                                "pages of the page allocator"};
+  for (auto &[FD, Info] : FieldFacts) {
+    for (const FieldUse &U : Info.Releases) {
+      if (U.F != F || Info.Stores.empty())
+        continue;
+      // Only what other functions stored: this function's own acquisitions
+      // are followed path by path.
+      const FieldStore *Bad = nullptr;
+      bool AnyCompatible = false, Extracted = false;
+      for (const FieldStore &S : Info.Stores) {
+        if (S.F == F)
+          continue;
+        if (compatible(S.Family, U.Family))
+          AnyCompatible = true;
+        else if (!Bad)
+          Bad = &S;
+        if (S.Family == ReleaseFamily::PinIfWillPin && !Extracted) {
+          Extracted = true;
+          if (!Bad && U.Family == ReleaseFamily::Pin && !U.UnderWillPin)
+            Bad = &S;
+        }
+      }
+      if (!Bad || (AnyCompatible && Bad->Family != ReleaseFamily::PinIfWillPin) || U.UnderWillPin)
+        continue;
+      const RecordDecl *Rec = FD->getParent();
+      std::string Field = "'" + (Rec->getName().empty() ? std::string("(anonymous)") : "struct " + Rec->getNameAsString()) +
+                          "::" + FD->getNameAsString() + "'";
+      std::string Acq = calleeName(Bad->Acquisition).str() + "() at line " +
+                        std::to_string(line(Bad->Acquisition->getBeginLoc())) + " in " +
+                        Bad->F->getNameAsString() + "()";
+      RefFinding Fd;
+      Fd.Loc = U.Call->getBeginLoc();
+      llvm::StringRef Rel = calleeName(U.Call);
+      if (Bad->Family == ReleaseFamily::PinIfWillPin && U.Family == ReleaseFamily::Pin) {
+        Fd.Kind = RefFindingKind::ExtractUnconditional;
+        Fd.Message = "pages kept in " + Field + " come from " + Acq +
+                     ", which pins only user-backed iterators, and are unpinned here by " + Rel.str() +
+                     "() without a test of iov_iter_extract_will_pin() (or a flag set from it)";
+      } else {
+        Fd.Kind = RefFindingKind::WrongFamily;
+        Fd.Message = "pages kept in " + Field + " were acquired as " + Words[unsigned(Bad->Family)] + " by " + Acq +
+                     " and are released here with " + Rel.str() + "()";
+        fixFor(Fd, U.Call, Bad->Family == ReleaseFamily::PinIfWillPin ? ReleaseFamily::Bio : Bad->Family);
+      }
+      Fd.Notes.push_back({Bad->Acquisition->getBeginLoc(), std::string("acquired here as ") +
+                                                              Words[unsigned(Bad->Family)] + ", kept in " + Field});
+      Out.push_back(std::move(Fd));
+    }
+  }
+  return Out;
+}
+
+} // namespace pageref

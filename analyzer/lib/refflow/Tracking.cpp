@@ -1,0 +1,367 @@
+// What one run follows: an acquisition (its family, its result, every name
+// its pages go by, who owns the storage they land in) or the page array an
+// acquisition allocated.
+#include "Engine.h"
+
+#include "clang/AST/ParentMap.h"
+#include "clang/AST/RecursiveASTVisitor.h"
+
+using namespace clang;
+
+namespace pageref {
+
+using namespace refflow;
+
+RefFlow::Impl::~Impl() = default;
+
+const Expr *RefFlow::Impl::stripViews(const Expr *E) {
+  while (E) {
+    E = E->IgnoreParenCasts();
+    // `page_address(page) + off`: still the page.
+    if (auto *B = dyn_cast<BinaryOperator>(E); B && B->isAdditiveOp() && B->getLHS()->getType()->isPointerType()) {
+      const Expr *L = B->getLHS()->IgnoreParenCasts();
+      if (isa<CallExpr>(L)) {
+        E = L;
+        continue;
+      }
+      return E;
+    }
+    auto *C = dyn_cast<CallExpr>(E);
+    if (!C || C->getNumArgs() < 1)
+      return E;
+    llvm::StringRef N = calleeName(C);
+    if (!Model.isPageView(N) && !Model.isPageHandle(N))
+      return E;
+    E = C->getArg(0);
+  }
+  return E;
+}
+
+bool RefFlow::Impl::tracked(const Tracked &T, const Expr *E) {
+  // `struct bio_vec bv = { .bv_page = pages[i], ... }`, `(struct x){ .page = p }`
+  if (auto *CL = dyn_cast_or_null<CompoundLiteralExpr>(E ? E->IgnoreParenCasts() : nullptr))
+    E = CL->getInitializer();
+  if (auto *IL = dyn_cast_or_null<InitListExpr>(E ? E->IgnoreParenCasts() : nullptr))
+    return llvm::any_of(IL->inits(), [&](const Expr *I) { return I && tracked(T, I); });
+  const Expr *S = stripViews(E);
+  auto P = objectPath(S);
+  if (P && llvm::is_contained(T.Paths, *P))
+    return true;
+  // `bvec[i].bv_page`, `sg_page(&sgt->sgl[i])`: the page read back out of a
+  // container the pages were stored into.
+  if (auto *M = dyn_cast_or_null<MemberExpr>(S ? S->IgnoreParenImpCasts() : nullptr);
+      M && Model.isContainerField(M->getMemberDecl()->getName()))
+    if (auto B = objectPath(M->getBase()); B && llvm::is_contained(T.Paths, *B))
+      return true;
+  if (auto *C = dyn_cast_or_null<CallExpr>(S ? S->IgnoreParenCasts() : nullptr))
+    if (const ContainerGetterFn *G = Model.containerGetter(calleeName(C)); G && G->Arg < C->getNumArgs())
+      if (auto B = objectPath(C->getArg(G->Arg)); B && llvm::is_contained(T.Paths, *B))
+        return true;
+  return false;
+}
+
+const Stmt *RefFlow::Impl::enclosingLoop(const Stmt *S, const FunctionDecl *F) {
+  const BodyParents &BP = Parents.of(F);
+  for (const Stmt *P = BP.parent(S); P; P = BP.parent(P))
+    if (isa<ForStmt>(P) || isa<WhileStmt>(P) || isa<DoStmt>(P))
+      return P;
+  return nullptr;
+}
+
+/// A local struct (not a pointer to one) of this function: `zc_pfrag` in
+/// `struct page **pages = &zc_pfrag.page;`.
+static bool isLocalAggregate(const ValueDecl *D) {
+  auto *V = dyn_cast<VarDecl>(D);
+  return V && V->isLocalVarDecl() && !isa<ParmVarDecl>(V) && !V->getType()->isPointerType();
+}
+
+/// Local pointers that take pages out of the array (`page = pages[i]`), a
+/// pfn or physical address of them (`pfn = page_to_pfn(page)`), and local
+/// aggregates they are stored into (`bvec[i].bv_page = page`).
+void RefFlow::Impl::addAliases(Tracked &T) {
+  auto Stores = localStoresIn(T.F->getBody());
+  auto Add = [&](const ValueDecl *V) {
+    ObjectPath A;
+    A.Root = cast<ValueDecl>(V->getCanonicalDecl());
+    A.Spelling = V->getNameAsString();
+    if (!llvm::is_contained(T.Paths, A)) {
+      T.Paths.push_back(A);
+      return true;
+    }
+    return false;
+  };
+  for (unsigned Round = 0; Round < 3; ++Round) {
+    bool Changed = false;
+    for (auto &[V, Init] : Stores)
+      if ((V->getType()->isPointerType() || V->getType()->isIntegerType() ||
+           (V->getType()->isRecordType() && isa<InitListExpr>(Init->IgnoreParenCasts()))) &&
+          tracked(T, Init))
+        Changed |= Add(V);
+    // Stores into a local array or struct of this function (not through a
+    // pointer): the aggregate now carries the page. Stores into a field
+    // (`ubuf->pages[i] = page`, `umem->chunk[i].plist = plist`): the field
+    // is a name for them too, for the releases that read it back.
+    for (const BinaryOperator *B : assignmentsIn(T.F->getBody())) {
+      if (!tracked(T, B->getRHS()))
+        continue;
+      const Expr *L = B->getLHS()->IgnoreParenImpCasts();
+      auto LP = objectPath(L);
+      if (!LP || LP->Suffix.empty() && !isa<ArraySubscriptExpr>(L))
+        continue;
+      if (!LP->Suffix.empty() && !llvm::is_contained(T.Paths, *LP) && !isLocalAggregate(LP->Root)) {
+        T.Paths.push_back(*LP);
+        Changed = true;
+        continue;
+      }
+      auto *V = dyn_cast<VarDecl>(LP->Root);
+      if (!V || !V->isLocalVarDecl() || V->getType()->isPointerType())
+        continue;
+      Changed |= Add(V);
+    }
+    if (!Changed)
+      break;
+  }
+}
+
+std::vector<const Expr *> RefFlow::Impl::pointerSources(const ObjectPath &P, const FunctionDecl *F) {
+  std::vector<const Expr *> Sources;
+  auto *V = dyn_cast<VarDecl>(P.Root);
+  if (!V || !V->getType()->isPointerType() || !P.Suffix.empty())
+    return Sources;
+  if (V->getInit())
+    Sources.push_back(V->getInit());
+  for (auto &[Var, Value] : localStoresIn(F->getBody()))
+    if (Var->getCanonicalDecl() == V->getCanonicalDecl() && Value != V->getInit())
+      Sources.push_back(Value);
+  return Sources;
+}
+
+
+bool RefFlow::Impl::pointsIntoForeignStorage(const ObjectPath &P, const FunctionDecl *F) {
+  for (const Expr *E : pointerSources(P, F)) {
+    auto From = objectPath(E);
+    if (!From)
+      continue;
+    if (!From->Suffix.empty() && isLocalAggregate(From->Root))
+      continue; // a field of a local struct: still this function's
+    if (!From->Suffix.empty() || isa<ParmVarDecl>(From->Root) ||
+        (isa<VarDecl>(From->Root) && cast<VarDecl>(From->Root)->hasGlobalStorage()))
+      return true;
+  }
+  return false;
+}
+
+IterKindSet RefFlow::Impl::extractKinds(const CallExpr *Call) {
+  if (!Classifier)
+    Classifier = std::make_unique<CallerClassifier>(Ctx, Model);
+  const GetPagesFn *G = Model.getPages(calleeName(Call));
+  if (!G)
+    return IterKindSet::all();
+  return Classifier->classify(Call, *G).Iter.Kinds;
+}
+
+static bool isZeroConstant(const Expr *E, ASTContext &Ctx) {
+  Expr::EvalResult R;
+  return E->EvaluateAsInt(R, Ctx) && R.Val.getInt() == 0;
+}
+
+std::optional<Tracked> RefFlow::Impl::trackAcquisition(const CallExpr *Call, const FunctionDecl *F) {
+  llvm::StringRef Name = calleeName(Call);
+  Tracked T;
+  T.F = F;
+  T.Call = Call;
+  T.Callee = Name.str();
+  const Expr *PagesArg = nullptr;
+  if (const GetPagesFn *G = Model.getPages(Name)) {
+    T.Family = G->Family;
+    T.ResultIsBytes = true;
+    if (G->PagesArg < Call->getNumArgs())
+      PagesArg = Call->getArg(G->PagesArg);
+    if (G->IterArg < Call->getNumArgs())
+      T.Iter = Call->getArg(G->IterArg);
+    if (T.Family == ReleaseFamily::PinIfWillPin)
+      T.IterKinds = extractKinds(Call);
+  } else if (const AcquireFn *A = Model.acquire(Name)) {
+    T.Family = A->Family;
+    if (A->ReturnsCount) {
+      T.AskedForOne = A->NrArg && *A->NrArg < Call->getNumArgs() && constant(Call->getArg(*A->NrArg)) == 1;
+      if (A->PagesArg && *A->PagesArg < Call->getNumArgs())
+        PagesArg = Call->getArg(*A->PagesArg);
+      else
+        for (const Expr *Arg : Call->arguments())
+          if (isPageCarryingType(Arg->getType()) && !isZeroConstant(Arg, Ctx)) {
+            PagesArg = Arg;
+            break;
+          }
+    } else if (A->Arg && *A->Arg < Call->getNumArgs()) {
+      T.SinglePage = true;
+      PagesArg = Call->getArg(*A->Arg);
+    }
+  } else {
+    return std::nullopt;
+  }
+  if (!PagesArg || isZeroConstant(PagesArg, Ctx))
+    return std::nullopt; // get_user_pages(..., NULL): faults pages in, takes nothing
+  auto Path = objectPath(T.SinglePage ? stripViews(PagesArg) : PagesArg);
+  if (!Path)
+    return std::nullopt;
+  // `pfn_to_page(pfn)` expands to `(struct page *)vmemmap_base + pfn`: an
+  // integer is no name for the pages.
+  if (Path->Suffix.empty() && !Path->Root->getType()->isPointerType() && !Path->Root->getType()->isArrayType() &&
+      !Path->Root->getType()->isRecordType())
+    return std::nullopt;
+  T.Paths.push_back(*Path);
+  if (T.SinglePage) {
+    // get_page(x->page), get_page(param): a reference taken for the struct
+    // or the caller that holds the pointer; a successful return gives it to them.
+    auto *GV = dyn_cast<VarDecl>(Path->Root);
+    T.Foreign = isa<ParmVarDecl>(Path->Root) || !Path->Suffix.empty() || (GV && GV->hasGlobalStorage());
+    if (!Path->Suffix.empty()) {
+      T.ForeignOwner = Path->Root;
+      T.ForeignField = Path->LastField;
+    }
+  } else {
+    // The pages belong to the caller (out-parameter), a struct or a global:
+    // a successful return hands them back; only an error return leaks them.
+    auto *GV = dyn_cast<VarDecl>(Path->Root);
+    T.Foreign = isa<ParmVarDecl>(Path->Root) || !Path->Suffix.empty() || (GV && GV->hasGlobalStorage()) ||
+                pointsIntoForeignStorage(*Path, F);
+    if (!Path->Suffix.empty()) {
+      T.ForeignOwner = Path->Root;
+      T.ForeignField = Path->LastField;
+    }
+    // `struct page *page, **pages = &page;` or `**ppages = pages;`: the
+    // pages land in the local storage the pointer points to.
+    for (const Expr *Src : pointerSources(*Path, F)) {
+      auto From = objectPath(Src);
+      if (!From)
+        continue;
+      // The field of a local struct: the struct itself carries the page
+      // (`tls_append_frag(record, &zc_pfrag, copy)` hands it on).
+      if (!From->Suffix.empty() && isLocalAggregate(From->Root)) {
+        ObjectPath Whole;
+        Whole.Root = From->Root;
+        Whole.Spelling = From->Root->getNameAsString();
+        From = Whole;
+      }
+      if (!llvm::is_contained(T.Paths, *From))
+        T.Paths.push_back(*From); // `ttm->pages + pinned`: the owner's array is a name for them too
+      if (!From->Suffix.empty() && !T.ForeignField) {
+        T.ForeignOwner = From->Root;
+        T.ForeignField = From->LastField;
+      }
+    }
+  }
+  addAliases(T);
+  FunctionCtx &FC = functionCtx(F);
+  T.Result = resultAtom(FC, Call);
+  FC.Atoms.info(T.Result).UnitPos = T.AskedForOne;
+  if (T.Iter)
+    if (auto A = iterAtom(FC, T.Iter))
+      T.IterAtom = *A;
+  // iov_iter_extract_pages() takes nothing from an iterator that is not
+  // user-backed; a call only such iterators reach has nothing to release.
+  if (T.Family == ReleaseFamily::PinIfWillPin && (T.IterKinds & IterKindSet::userBacked()).empty() &&
+      T.IterKinds.referenceable().empty())
+    return std::nullopt;
+  return T;
+}
+
+std::optional<Tracked> RefFlow::Impl::trackAllocatedArray(const Tracked &Pages) {
+  if (Pages.SinglePage || !Pages.Call)
+    return std::nullopt;
+  const GetPagesFn *G = Model.getPages(Pages.Callee);
+  if (!G || G->Pages == PagesOut::Array || G->PagesArg >= Pages.Call->getNumArgs())
+    return std::nullopt;
+  // `&pages` with `pages` a local pointer: the call stores the array there.
+  auto *U = dyn_cast<UnaryOperator>(Pages.Call->getArg(G->PagesArg)->IgnoreParenCasts());
+  if (!U || U->getOpcode() != UO_AddrOf)
+    return std::nullopt;
+  auto *D = dyn_cast<DeclRefExpr>(U->getSubExpr()->IgnoreParenImpCasts());
+  auto *V = D ? dyn_cast<VarDecl>(D->getDecl()) : nullptr;
+  if (!V || !V->isLocalVarDecl() || isa<ParmVarDecl>(V))
+    return std::nullopt;
+  Tracked A = Pages;
+  A.What = Tracked::Array;
+  A.Foreign = false;
+  A.ForeignOwner = nullptr;
+  A.ForeignField = nullptr;
+  A.AllocatedOnFailure = G->Pages == PagesOut::ArrayOrAllocated;
+  A.Paths.clear();
+  ObjectPath P;
+  P.Root = V->getCanonicalDecl();
+  P.Spelling = V->getNameAsString();
+  A.Paths.push_back(P);
+  FunctionCtx &FC = functionCtx(Pages.F);
+  if (auto Atom = atomOf(FC, A, D))
+    FC.Interesting.insert(*Atom); // whether it is NULL decides whether the call allocates
+  return A;
+}
+
+FunctionCtx &RefFlow::Impl::functionCtx(const FunctionDecl *F) {
+  auto &Slot = Functions[F];
+  if (!Slot)
+    Slot = std::make_unique<FunctionCtx>();
+  FunctionCtx &FC = *Slot;
+  if (!FC.Built) {
+    FC.Built = true;
+    FC.F = F;
+    CFG::BuildOptions Opts;
+    Opts.setAllAlwaysAdd();
+    FC.Cfg = CFG::buildCFG(F, F->getBody(), &Ctx, Opts);
+    collectInteresting(FC);
+  }
+  return FC;
+}
+
+std::vector<RefFinding> RefFlow::Impl::analyze(const FunctionDecl *F) {
+  std::vector<RefFinding> All;
+  if (!F->getBody())
+    return All;
+  for (const CallExpr *Call : callsIn(F->getBody())) {
+    auto T = trackAcquisition(Call, F);
+    if (!T)
+      continue;
+    Config Entry;
+    RunResult R = run(*T, Entry);
+    for (RefFinding &Fd : R.Findings)
+      if (!T->Foreign || Fd.Kind != RefFindingKind::DoubleRelease)
+        All.push_back(std::move(Fd));
+    if (R.BoundHit)
+      continue;
+    if (auto A = trackAllocatedArray(*T)) {
+      RunResult RA = run(*A, Entry);
+      for (RefFinding &Fd : RA.Findings)
+        if (Fd.Kind == RefFindingKind::Leak || Fd.Kind == RefFindingKind::BoundHit)
+          All.push_back(std::move(Fd));
+    }
+  }
+  for (RefFinding &Fd : fieldFamilyFindings(F))
+    All.push_back(std::move(Fd));
+  return All;
+}
+
+bool isPageCarryingType(QualType T) {
+  // struct page *, struct page **, struct page *[N], struct folio *
+  for (unsigned Depth = 0; Depth < 3; ++Depth) {
+    if (const auto *P = T->getAs<PointerType>())
+      T = P->getPointeeType();
+    else if (const auto *A = T->getAsArrayTypeUnsafe())
+      T = A->getElementType();
+    else
+      break;
+    if (const auto *R = T->getAs<RecordType>())
+      return R->getDecl()->getName() == "page" || R->getDecl()->getName() == "folio";
+  }
+  return false;
+}
+
+RefFlow::RefFlow(ASTContext &Ctx, const ApiModel &Model, const TuIndex &Index, RefFlowLimits Limits)
+    : P(std::make_unique<Impl>(Ctx, Model, Index, Limits)) {}
+RefFlow::~RefFlow() = default;
+std::vector<RefFinding> RefFlow::analyze(const FunctionDecl *F) { return P->analyze(F); }
+const FunctionSummary &RefFlow::summary(const FunctionDecl *F) { return P->summaryOf(F); }
+void RefFlow::assumeExternal(std::map<std::string, ParamEffect> Effects) { P->ExternalAssumptions = std::move(Effects); }
+std::set<std::string> RefFlow::takeExternalsSeen() { return std::exchange(P->ExternalsSeen, {}); }
+
+} // namespace pageref

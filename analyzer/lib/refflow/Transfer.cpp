@@ -1,0 +1,750 @@
+// What each statement does to the tracked pages on every path: the
+// acquisition itself, releases (directly, through a helper of this file, or
+// through a function of another file under the driver's assumption), sinks
+// that take the pages over (some only when they succeed), stores into a
+// struct that outlives the call or into an object this function allocated,
+// and the values assignments give to the atoms the function's tests read.
+#include "Engine.h"
+
+#include "clang/AST/ParentMap.h"
+
+using namespace clang;
+
+namespace pageref {
+
+using namespace refflow;
+
+namespace {
+
+const ParamEffect &takesOver() {
+  static const ParamEffect E = [] {
+    ParamEffect P;
+    P.Effect = ParamEffect::TakesOver;
+    return P;
+  }();
+  return E;
+}
+
+} // namespace
+
+/// The variable at the root of an lvalue written through a pointer
+/// (`x->f`, `*x`, `x[i]` with x a pointer), or of a global; else null.
+const VarDecl *refflow::throughPointerRoot(const Expr *L) {
+  L = L->IgnoreParenCasts();
+  bool Through = false;
+  while (true) {
+    if (auto *M = dyn_cast<MemberExpr>(L)) {
+      Through |= M->isArrow();
+      L = M->getBase()->IgnoreParenCasts();
+    } else if (auto *A = dyn_cast<ArraySubscriptExpr>(L)) {
+      Through |= A->getBase()->getType()->isPointerType();
+      L = A->getBase()->IgnoreParenCasts();
+    } else if (auto *U = dyn_cast<UnaryOperator>(L); U && U->getOpcode() == UO_Deref) {
+      // WRITE_ONCE(x, v): `*(volatile T *)&(x) = v`
+      L = U->getSubExpr()->IgnoreParenCasts();
+      if (auto *A = dyn_cast<UnaryOperator>(L); A && A->getOpcode() == UO_AddrOf)
+        L = A->getSubExpr()->IgnoreParenCasts();
+      else
+        Through = true;
+    } else {
+      break;
+    }
+  }
+  auto *D = dyn_cast<DeclRefExpr>(L);
+  auto *V = D ? dyn_cast<VarDecl>(D->getDecl()) : nullptr;
+  if (!V)
+    return nullptr;
+  if (V->hasGlobalStorage())
+    return V;
+  return Through ? V : nullptr;
+}
+
+namespace {
+
+/// The root variable of an argument (`x`, `&x->f`, `x->a[i]`).
+const VarDecl *argumentRoot(const Expr *E) {
+  auto P = objectPath(E);
+  return P ? dyn_cast<VarDecl>(P->Root) : nullptr;
+}
+
+bool mentionsName(const Expr *E, llvm::StringRef Name, const ASTContext &Ctx) {
+  std::string T = exprText(E, Ctx, 400);
+  size_t At = 0;
+  while ((At = T.find(Name.str(), At)) != std::string::npos) {
+    auto Ident = [](char C) { return std::isalnum(static_cast<unsigned char>(C)) || C == '_'; };
+    bool Before = At == 0 || !Ident(T[At - 1]);
+    bool After = At + Name.size() >= T.size() || !Ident(T[At + Name.size()]);
+    if (Before && After)
+      return true;
+    At += Name.size();
+  }
+  return false;
+}
+
+} // namespace
+
+bool RefFlow::Impl::isAllocation(const Expr *E, bool *Zeroed) {
+  auto *C = dyn_cast_or_null<CallExpr>(E ? E->IgnoreParenCasts() : nullptr);
+  if (!C)
+    return false;
+  const AllocatorFn *A = Model.allocator(calleeName(C));
+  if (A && Zeroed)
+    *Zeroed = A->Zeroed;
+  return A != nullptr;
+}
+
+void RefFlow::Impl::setOwn(ConfigSet &In, Own From, Own To) {
+  for (Config &C : In.All)
+    if (C.Ref == From)
+      C.Ref = To;
+}
+
+void RefFlow::Impl::handOff(ConfigSet &In, RunResult &Out, const Tracked *T) {
+  // Lost pages stay lost: the pointer handed on no longer leads to them.
+  for (Config &C : In.All) {
+    if (C.Ref == Own::Held || C.Ref == Own::StoredIn || C.Ref == Own::Pending) {
+      Out.HandedOff = true;
+      C.Ref = Own::HandedOff;
+    }
+    // `sg_set_page(sge, page, ...); get_page(page);`: the reference about to
+    // be taken is for the owner the page was just given to.
+    if (T && T->What == Tracked::Pages &&
+        (C.Ref == Own::NotAcquired || C.Ref == Own::Released || C.Ref == Own::HandedOff))
+      C.Parked = true;
+  }
+}
+
+void RefFlow::Impl::onAcquisition(FunctionCtx &FC, const Tracked &T, ConfigSet &In) {
+  ConfigSet Out;
+  for (const Config &C : In.All) {
+    Config N = C;
+    if (T.Result)
+      N.set(T.Result, Value::signs(AnySign));
+    auto Fresh = [&](Config &X, Own Taken) {
+      if (X.Parked && T.SinglePage) {
+        X.Parked = false;
+        X.Ref = Own::HandedOff;
+        return;
+      }
+      // An array given to its owner before it was filled: the pages are the
+      // owner's (Parked stays: a successful return hands them back).
+      if (X.holds() && Taken == Own::Held) {
+        X.Ref = Own::Held;
+        X.Prior = true;
+      } else if (!(X.holds() && Taken == Own::NotPinned)) {
+        X.Ref = Taken;
+        X.Prior = false;
+      }
+    };
+    if (T.What == Tracked::Array) {
+      // iov_iter_extract_pages() allocates only into a NULL pointer.
+      Own Taken = Own::Held;
+      if (T.AllocatedOnFailure) {
+        auto A = atomOf(FC, T, nullptr);
+        (void)A;
+        Taken = Own::NotAcquired;
+        if (!T.Paths.empty())
+          if (auto Atom = FC.Atoms.find("v:" + std::to_string(reinterpret_cast<uintptr_t>(T.Paths.front().Root))))
+            if (resolve(N, FC, *Atom).signClasses() == Zero)
+              Taken = Own::Held;
+      }
+      Fresh(N, Taken);
+      Out.add(N);
+      continue;
+    }
+    if (T.Family == ReleaseFamily::PinIfWillPin && T.IterAtom) {
+      // Split by what the iterator can be here: user-backed iterators are
+      // pinned, the others give pages without pins.
+      Value K = resolve(N, FC, T.IterAtom);
+      uint16_t Bits = (K.K == Value::Kinds ? K.KindBits : uint16_t(IterKindSet::all().bits())) & T.IterKinds.bits();
+      uint16_t User = Bits & IterKindSet::userBacked().bits(), Other = Bits & ~IterKindSet::userBacked().bits();
+      if (User) {
+        Config U = N;
+        U.set(T.IterAtom, Value::kinds(User));
+        Fresh(U, Own::Held);
+        Out.add(U);
+      }
+      if (Other) {
+        Config O = N;
+        O.set(T.IterAtom, Value::kinds(Other));
+        Fresh(O, Own::NotPinned);
+        Out.add(O);
+      }
+      continue;
+    }
+    Fresh(N, Own::Held);
+    Out.add(N);
+  }
+  In = std::move(Out);
+}
+
+void RefFlow::Impl::fixFor(RefFinding &Out, const CallExpr *Rel, ReleaseFamily Acquired) {
+  static const std::pair<const char *, const char *> PinFixes[] = {
+      {"put_page", "unpin_user_page"}, {"release_pages", "unpin_user_pages"}, {"folio_put", "unpin_folio"}};
+  static const std::pair<const char *, const char *> RefFixes[] = {
+      {"unpin_user_page", "put_page"}, {"unpin_user_pages", "release_pages"}, {"unpin_folio", "folio_put"}};
+  llvm::StringRef Name = calleeName(Rel);
+  const Expr *Callee = Rel->getCallee()->IgnoreParenImpCasts();
+  if (Callee->getBeginLoc().isMacroID())
+    return;
+  auto Try = [&](auto &Table) {
+    for (auto &[From, To] : Table)
+      if (Name == From) {
+        Out.FixRange = Callee->getSourceRange();
+        Out.FixText = To;
+      }
+  };
+  if (Acquired == ReleaseFamily::Pin)
+    Try(PinFixes);
+  else if (Acquired == ReleaseFamily::Ref)
+    Try(RefFixes);
+}
+
+static const char *familyWord(ReleaseFamily F) {
+  switch (F) {
+  case ReleaseFamily::Ref: return "references (FOLL_GET)";
+  case ReleaseFamily::Pin: return "pins (FOLL_PIN)";
+  case ReleaseFamily::PinIfWillPin: return "pins when iov_iter_extract_will_pin(), otherwise nothing";
+  case ReleaseFamily::Bio: return "bio-owned references";
+  case ReleaseFamily::Free: return "pages of the page allocator";
+  }
+  return "";
+}
+const char *acquiredWord(ReleaseFamily F) { return familyWord(F); }
+
+void RefFlow::Impl::onRelease(FunctionCtx &FC, const Tracked &T, ConfigSet &In, const CallExpr *Rel,
+                              ReleaseFamily Family, llvm::StringRef Name, const std::string &Through,
+                              RunResult &Out, bool Element) {
+  bool Any = false;
+  for (const Config &C : In.All)
+    Any |= C.holds() || C.Ref == Own::Released || C.Ref == Own::NotPinned;
+  if (!Any)
+    return;
+  Out.ReleasesSeen.push_back({Rel, Family});
+  std::string At = T.Call ? std::to_string(line(T.Call->getBeginLoc())) : "";
+  bool Pinned = T.Family == ReleaseFamily::Pin || T.Family == ReleaseFamily::PinIfWillPin;
+  for (Config &C : In.All) {
+    if (C.Ref == Own::Held || C.Ref == Own::StoredIn) {
+      bool Wrong = false;
+      RefFinding F;
+      F.Loc = Rel->getBeginLoc();
+      if (Pinned && (Family == ReleaseFamily::Ref || Family == ReleaseFamily::Free)) {
+        Wrong = true;
+        F.Message = (T.Family == ReleaseFamily::Pin ? "pages pinned by " : "pages from ") + T.Callee + "() at line " +
+                    At + " are released with " + Name.str() + "()" + Through +
+                    (T.Family == ReleaseFamily::Pin
+                         ? ": FOLL_PIN pages must go back through unpin_user_page*(); " + Name.str() +
+                               "() leaves the pin count behind"
+                         : ": iov_iter_extract_pages() takes pins (user-backed iterators) or nothing; release "
+                           "with unpin_user_page*() only when iov_iter_extract_will_pin()");
+      } else if (T.Family == ReleaseFamily::Ref && Family == ReleaseFamily::Pin) {
+        Wrong = true;
+        F.Message = "page references taken by " + T.Callee + "() at line " + At + " are released with " +
+                    Name.str() + "()" + Through +
+                    ": FOLL_GET references must be dropped with put_page() or release_pages(); unpinning them "
+                    "underflows the pin count";
+      } else if (T.Family == ReleaseFamily::Ref && Family == ReleaseFamily::Free) {
+        Wrong = true;
+        F.Message = "page references taken by " + T.Callee + "() at line " + At + " are released with " +
+                    Name.str() + "()" + Through +
+                    ": pages of user memory are not the page allocator's to free; drop the reference with "
+                    "put_page()";
+      } else if (T.Family == ReleaseFamily::PinIfWillPin && Family == ReleaseFamily::Pin && !T.IterAtom &&
+                 !underWillPinTest(Rel, T.F) && !extractUserOnly(T)) {
+        F.Kind = RefFindingKind::ExtractUnconditional;
+        F.Message = "pages from " + T.Callee + "() at line " + At + " are unpinned by " + Name.str() + "()" +
+                    Through +
+                    " without a test of iov_iter_extract_will_pin(): for iterators that are not user-backed "
+                    "nothing was pinned";
+        F.Notes.push_back({T.Call->getBeginLoc(), "pages extracted here; iterator kinds that can reach it: " +
+                                                      T.IterKinds.str()});
+        if (T.Call && Out.Reported.insert(Rel).second)
+          Out.Findings.push_back(std::move(F));
+      }
+      if (Wrong && T.Call && Out.Reported.insert(Rel).second) {
+        F.Kind = RefFindingKind::WrongFamily;
+        F.Notes.push_back({T.Call->getBeginLoc(), std::string("acquired here as ") + familyWord(T.Family)});
+        fixFor(F, Rel, Through.empty() ? T.Family : ReleaseFamily::Bio); // no 1:1 fix through a helper
+        Out.Findings.push_back(std::move(F));
+      }
+      C.Ref = Own::Released;
+      C.RelFam = Family;
+      C.Prior = false;
+      continue;
+    }
+    if (C.Ref == Own::NotPinned) {
+      if (Family == ReleaseFamily::Pin && T.Call && Out.Reported.insert(Rel).second) {
+        RefFinding F;
+        F.Kind = RefFindingKind::ExtractUnconditional;
+        F.Loc = Rel->getBeginLoc();
+        F.Message = "pages from " + T.Callee + "() at line " + At + " are unpinned by " + Name.str() + "()" +
+                    Through +
+                    " without a test of iov_iter_extract_will_pin(): for iterators that are not user-backed "
+                    "nothing was pinned";
+        F.Notes.push_back({T.Call->getBeginLoc(), "pages extracted here; iterator kinds that can reach it: " +
+                                                      T.IterKinds.str() + "; on this path: " +
+                                                      IterKindSet::fromBits(resolve(C, FC, T.IterAtom).KindBits).str()});
+        Out.Findings.push_back(std::move(F));
+      }
+      continue;
+    }
+    if (C.Ref == Own::Released && T.Call && !Element && !T.Foreign && Out.Reported.insert(Rel).second) {
+      RefFinding F;
+      F.Kind = RefFindingKind::DoubleRelease;
+      F.Loc = Rel->getBeginLoc();
+      F.Message = "pages acquired by " + T.Callee + "() at line " + At + " are released twice: " + Name.str() +
+                  "()" + Through + " runs on a path where they were already released";
+      F.Notes.push_back({T.Call->getBeginLoc(), "acquired here"});
+      Out.Findings.push_back(std::move(F));
+    }
+  }
+}
+
+const ParamEffect *RefFlow::Impl::effectOfCall(const CallExpr *C, unsigned Arg, const Tracked &T, bool &Unknown) {
+  Unknown = false;
+  llvm::StringRef Name = calleeName(C);
+  if (const FunctionDecl *Def = calleeDefinition(C, SM, /*AllowHeaderInline=*/true)) {
+    const FunctionSummary &Sum = summaryOf(Def);
+    auto It = Sum.Params.find(Arg);
+    // A parameter that is not a page pointer (the struct holding the
+    // page, `void *`): not summarised, so it may keep them.
+    if (It == Sum.Params.end())
+      return &takesOver();
+    return &It->second;
+  }
+  const FunctionDecl *Callee = directCallee(C);
+  if (Callee && Callee->isExternallyVisible() && Arg < Callee->getNumParams() &&
+      isPageCarryingType(Callee->getParamDecl(Arg)->getType())) {
+    // A function of another file: alone, the TU cannot know; the whole-tree
+    // driver asks again under each assumption (docs/summaries.md).
+    ExternalsSeen.insert(Name.str());
+    auto It = ExternalAssumptions.find(Name.str());
+    if (It != ExternalAssumptions.end())
+      return &It->second;
+  }
+  Unknown = true;
+  return &takesOver();
+}
+
+/// Applies what a called function does with the pages to every path.
+static void applyEffect(RefFlow::Impl &I, FunctionCtx &FC, const Tracked &T, ConfigSet &In, const CallExpr *C,
+                        const ParamEffect &E, RunResult &Out) {
+  llvm::StringRef Name = calleeName(C);
+  switch (E.Effect) {
+  case ParamEffect::Uses:
+    return;
+  case ParamEffect::TakesOver:
+    I.handOff(In, Out, &T);
+    return;
+  case ParamEffect::TakesOverIfNonNull: {
+    AtomId Sym = I.resultAtom(FC, C);
+    for (Config &X : In.All)
+      if (X.holds()) {
+        X.Ref = Own::Pending;
+        X.Container = Sym;
+      }
+    return;
+  }
+  case ParamEffect::Releases:
+    break;
+  }
+  bool Element = I.enclosingLoop(C, T.F) != nullptr;
+  std::string Through = " (through " + Name.str() + "(), which calls " + E.Via + ")";
+  if (E.Cases.empty()) {
+    I.onRelease(FC, T, In, C, E.Family, Name, Through, Out, Element);
+    return;
+  }
+  // The family depends on another argument (`put_back_pages(cmd, ...)`):
+  // decided per path by what the path knows of it.
+  ConfigSet Result;
+  for (const Config &X : In.All) {
+    ConfigSet One;
+    One.add(X);
+    std::optional<ReleaseFamily> Fam;
+    bool Known = false, NoRelease = false;
+    for (const ConditionalRelease &K : E.Cases) {
+      if (K.Param >= C->getNumArgs())
+        continue;
+      Value V = I.valueOf(FC, T, X, C->getArg(K.Param));
+      if (V.K == Value::Alias)
+        if (const Value *S = X.get(V.Sym))
+          V = *S;
+      if (V.K != Value::Const)
+        continue;
+      Known = true;
+      if (V.C == K.Equals)
+        Fam = K.Family;
+    }
+    if (Known && !Fam)
+      NoRelease = true; // that value releases nothing
+    if (Fam)
+      I.onRelease(FC, T, One, C, *Fam, Name, Through, Out, Element);
+    else if (!NoRelease)
+      I.handOff(One, Out, &T);
+    for (const Config &Y : One.All)
+      Result.add(Y);
+  }
+  In = std::move(Result);
+}
+
+bool RefFlow::Impl::storesIntoAllocated(FunctionCtx &FC, const Expr *Lhs, const FunctionDecl *F,
+                                        const ValueDecl *&Root) {
+  const VarDecl *V = throughPointerRoot(Lhs);
+  Root = V;
+  return V && V->isLocalVarDecl() && !isa<ParmVarDecl>(V) && !V->hasGlobalStorage();
+}
+
+void RefFlow::Impl::onCall(FunctionCtx &FC, const Tracked &T, ConfigSet &In, const CallExpr *C, RunResult &Out) {
+  llvm::StringRef Name = calleeName(C);
+  bool ModelKnown = false;
+  // The array an acquisition allocated: freed, or kept by someone.
+  if (T.What == Tracked::Array) {
+    if (Model.isFreeFunction(Name)) {
+      ModelKnown = true;
+      if (C->getNumArgs() >= 1 && tracked(T, C->getArg(0)))
+        for (Config &X : In.All)
+          if (X.holds())
+            X.Ref = Own::Released;
+    } else if (!Model.release(Name) && !Model.isPageUser(Name) && !Model.getPages(Name) && !Model.acquire(Name)) {
+      for (unsigned A = 0; A < C->getNumArgs(); ++A) {
+        if (!tracked(T, C->getArg(A)))
+          continue;
+        const FunctionDecl *Callee = directCallee(C);
+        if (Callee && A < Callee->getNumParams()) {
+          QualType PT = Callee->getParamDecl(A)->getType();
+          if (const auto *Ptr = PT->getAs<PointerType>(); Ptr && Ptr->getPointeeType().isConstQualified())
+            continue;
+        }
+        handOff(In, Out, &T);
+        break;
+      }
+    }
+  } else if (const ReleaseFn *Rel = Model.release(Name)) {
+    ModelKnown = true;
+    if (Rel->Arg < C->getNumArgs() && tracked(T, C->getArg(Rel->Arg)))
+      onRelease(FC, T, In, C, Rel->Family, Name, "", Out, enclosingLoop(C, T.F) != nullptr);
+  } else if (Model.isFreeFunction(Name)) {
+    ModelKnown = true;
+    // Freeing the object the pages were stored in gives them back to us;
+    // freeing their owner's storage leaves them with nobody.
+    if (C->getNumArgs() >= 1)
+      if (const VarDecl *R = argumentRoot(C->getArg(0))) {
+        auto A = atomOf(FC, T, C->getArg(0)->IgnoreParenCasts());
+        for (Config &X : In.All) {
+          if (X.Ref == Own::StoredIn && A && X.Container == *A)
+            X.Ref = Own::Held;
+          if (X.holds() && T.Foreign && T.ForeignOwner == R->getCanonicalDecl() &&
+              objectPath(C->getArg(0)) && objectPath(C->getArg(0))->Suffix.empty())
+            X.OwnerGone = true;
+        }
+      }
+  } else if (const SinkFn *Sink = Model.sink(Name);
+             Sink && Sink->Arg < C->getNumArgs() && tracked(T, C->getArg(Sink->Arg))) {
+    ModelKnown = true;
+    bool Applies = !Sink->TakesOwnRef;
+    if (Applies && !Sink->WhenFlagName.empty())
+      Applies = Sink->WhenFlagArg < C->getNumArgs() &&
+                mentionsName(C->getArg(Sink->WhenFlagArg), Sink->WhenFlagName, Ctx);
+    if (Applies) {
+      if (Sink->Success == SinkFn::Always) {
+        handOff(In, Out, &T);
+      } else {
+        AtomId Sym = resultAtom(FC, C);
+        for (Config &X : In.All)
+          if (X.holds()) {
+            X.Ref = Own::Pending;
+            X.Container = Sym;
+          }
+      }
+    }
+  } else if (Model.isPageUser(Name) || Model.getPages(Name) || Model.acquire(Name) || Model.containerGetter(Name) ||
+             Model.isPageView(Name) || Model.isPageHandle(Name) || Model.iterGuard(Name) ||
+             Model.iterConstructor(Name) || C->getBuiltinCallee()) {
+    ModelKnown = true;
+  } else {
+    for (unsigned A = 0; A < C->getNumArgs(); ++A) {
+      const Expr *Arg = C->getArg(A);
+      bool Pages = tracked(T, Arg);
+      // A pointer to the pages' owner (`xdp_umem_unpin_pages(umem)` for
+      // pages in umem->pgs): what the function does with that field.
+      std::optional<ObjectPath> Owner;
+      if (!Pages) {
+        auto AP = objectPath(Arg);
+        if (AP)
+          for (const ObjectPath &P : T.Paths)
+            if (P.Root == AP->Root && P.Suffix.size() > AP->Suffix.size() &&
+                llvm::StringRef(P.Suffix).starts_with(AP->Suffix) && P.Suffix[AP->Suffix.size()] == '.') {
+              Owner = P;
+              Owner->Suffix = P.Suffix.substr(AP->Suffix.size());
+              break;
+            }
+      }
+      // A field of a single tracked page (`list_add(&page->lru, ...)`): it
+      // is being linked somewhere.
+      if (!Pages && !Owner && T.SinglePage)
+        if (auto AP = objectPath(Arg); AP && !AP->Suffix.empty())
+          for (const ObjectPath &P : T.Paths)
+            if (P.Root == AP->Root && P.Suffix.empty()) {
+              handOff(In, Out, &T);
+              break;
+            }
+      // The object the pages were stored into escapes through the call.
+      if (!Pages && !Owner)
+        if (const VarDecl *R = argumentRoot(Arg))
+          if (auto RA = FC.Atoms.find("v:" + std::to_string(reinterpret_cast<uintptr_t>(R->getCanonicalDecl()))))
+            for (Config &X : In.All)
+              if (X.Ref == Own::StoredIn && X.Container == *RA) {
+                X.Ref = Own::HandedOff;
+                Out.HandedOff = true;
+              }
+      if (!Pages && !Owner)
+        continue;
+      if (const FunctionDecl *Callee = directCallee(C); Pages && Callee && A < Callee->getNumParams()) {
+        QualType PT = Callee->getParamDecl(A)->getType();
+        if (const auto *Ptr = PT->getAs<PointerType>(); Ptr && Ptr->getPointeeType().isConstQualified())
+          continue; // page_to_nid(const struct page *): looks, does not keep
+      }
+      if (Owner) {
+        const FunctionDecl *Def = calleeDefinition(C, SM, /*AllowHeaderInline=*/true);
+        if (!Def)
+          continue; // the owner's other business
+        if (const ParamEffect *E = fieldSummary(Def, A, Owner->Suffix, *Owner))
+          applyEffect(*this, FC, T, In, C, *E, Out);
+        break;
+      }
+      bool Unknown = false;
+      const ParamEffect *E = effectOfCall(C, A, T, Unknown);
+      applyEffect(*this, FC, T, In, C, *E, Out);
+      break;
+    }
+    // Pages held in a global: a function of this file may release them
+    // without being given anything (`_ceph_msgr_exit()`).
+    for (const ObjectPath &P : T.Paths) {
+      auto *GV = dyn_cast<VarDecl>(P.Root);
+      if (!GV || !GV->hasGlobalStorage())
+        continue;
+      if (const FunctionDecl *Def = calleeDefinition(C, SM, /*AllowHeaderInline=*/false))
+        if (const ParamEffect *E = fieldSummary(Def, ~0u, P.Suffix, P); E && E->Effect != ParamEffect::Uses)
+          applyEffect(*this, FC, T, In, C, *E, Out);
+      break;
+    }
+  }
+  if (ModelKnown && !Model.isFreeFunction(Name))
+    return;
+  // What the callee may have written: variables whose address it gets,
+  // fields of objects it gets a pointer to, and whatever any call can change.
+  for (Config &X : In.All) {
+    for (unsigned A = 0; A < C->getNumArgs(); ++A) {
+      const Expr *Arg = C->getArg(A)->IgnoreParenCasts();
+      bool Address = false;
+      if (auto *U = dyn_cast<UnaryOperator>(Arg); U && U->getOpcode() == UO_AddrOf) {
+        Arg = U->getSubExpr()->IgnoreParenCasts();
+        Address = true;
+      } else if (!Arg->getType()->isPointerType()) {
+        continue;
+      }
+      while (auto *AS = dyn_cast<ArraySubscriptExpr>(Arg)) // `&x->a[i]`: all of a
+        Arg = AS->getBase()->IgnoreParenCasts();
+      auto K = fieldKey(Arg);
+      if (!K)
+        continue;
+      bool Whole = isa<DeclRefExpr>(Arg);
+      // `&v`: v itself; `p`: what p points to; `&p->f`, `p->f`: that field.
+      forget(FC, X, K->first, Whole && Address, Whole ? "" : K->second);
+    }
+    for (auto It = X.Facts.begin(); It != X.Facts.end();)
+      if (FC.Atoms.info(It->first).K == AtomInfo::CallOpaque)
+        It = X.Facts.erase(It);
+      else
+        ++It;
+  }
+}
+
+void RefFlow::Impl::onAssign(FunctionCtx &FC, const Tracked &T, ConfigSet &In, const Expr *Lhs, const Expr *Rhs,
+                             const Stmt *S, RunResult &Out, bool Compound) {
+  auto LA = atomOf(FC, T, Lhs);
+  bool Zeroed = false;
+  bool Alloc = !Compound && isAllocation(Rhs, &Zeroed);
+  const VarDecl *LV = nullptr;
+  if (auto *D = dyn_cast<DeclRefExpr>(Lhs->IgnoreParenImpCasts()))
+    LV = dyn_cast<VarDecl>(D->getDecl());
+  const Expr *RhsStripped = Rhs->IgnoreParenCasts();
+  bool RhsTracked = tracked(T, Rhs);
+  // `pages = ERR_PTR(ret);` / `pages = NULL;` on the pages' own pointer.
+  bool Overwrites = false;
+  if (LV && !T.Paths.empty() && T.Paths.front().Suffix.empty() &&
+      T.Paths.front().Root == LV->getCanonicalDecl() && !RhsTracked) {
+    auto *RC = dyn_cast<CallExpr>(RhsStripped);
+    Overwrites = RhsStripped->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull) ||
+                 (RC && (calleeName(RC) == "ERR_PTR" || calleeName(RC) == "ERR_CAST")) ||
+                 // the only name the pages had now names something else
+                 (LV->getType()->isPointerType() && LV->isLocalVarDecl() && !Compound && T.Paths.size() == 1);
+  }
+  // Where the pages (or the array) go when stored.
+  const ValueDecl *StoreRoot = nullptr;
+  bool Through = RhsTracked && !LV && storesIntoAllocated(FC, Lhs, T.F, StoreRoot);
+  bool IntoNonLocal = false;
+  if (RhsTracked && !LV) {
+    const VarDecl *R = throughPointerRoot(Lhs);
+    IntoNonLocal = R != nullptr;
+    if (const auto *M = dyn_cast<MemberExpr>(Lhs->IgnoreParenImpCasts()); M && IntoNonLocal)
+      if (auto *FD = dyn_cast<FieldDecl>(M->getMemberDecl()))
+        Out.FieldStores.push_back({FD, S});
+  }
+  // The stored value is the object the pages sit in: it escapes.
+  std::optional<AtomId> RhsContainer;
+  if (!LV || LV->hasGlobalStorage())
+    if (auto *D = dyn_cast<DeclRefExpr>(RhsStripped))
+      if (auto *V = dyn_cast<VarDecl>(D->getDecl()))
+        RhsContainer = FC.Atoms.find("v:" + std::to_string(reinterpret_cast<uintptr_t>(V->getCanonicalDecl())));
+  for (Config &C : In.All) {
+    // Facts.
+    if (LA) {
+      Value V = Compound ? Value::signs(AnySign) : valueOf(FC, T, C, Rhs);
+      assign(FC, C, *LA, V);
+      if (LV) {
+        std::string K = std::to_string(reinterpret_cast<uintptr_t>(LV->getCanonicalDecl()));
+        AtomInfo ZI;
+        ZI.K = AtomInfo::Zeroed;
+        ZI.Root = cast<ValueDecl>(LV->getCanonicalDecl());
+        AtomId Z = FC.Atoms.intern("z:" + K, ZI);
+        AtomInfo AI = ZI;
+        AI.K = AtomInfo::Zeroed;
+        AtomId Al = FC.Atoms.intern("a:" + K, AI);
+        C.erase(Z);
+        C.erase(Al);
+        if (Alloc) {
+          C.set(Al, Value::constant(1));
+          if (Zeroed)
+            C.set(Z, Value::constant(1));
+        }
+      }
+    } else if (LV) {
+      forget(FC, C, LV->getCanonicalDecl(), false);
+    }
+    if (Overwrites && C.holds() && T.What == Tracked::Pages)
+      C.Ref = Own::Lost;
+    if (Overwrites && C.holds() && T.What == Tracked::Array)
+      C.Ref = Own::Lost;
+    // Ownership.
+    if (RhsTracked && C.holds() && !LV) {
+      bool Allocated = false;
+      if (Through && StoreRoot)
+        if (auto Al = FC.Atoms.find("a:" + std::to_string(reinterpret_cast<uintptr_t>(StoreRoot))))
+          Allocated = C.get(*Al) != nullptr;
+      if (Allocated) {
+        if (auto RA = FC.Atoms.find("v:" + std::to_string(reinterpret_cast<uintptr_t>(StoreRoot)))) {
+          C.Ref = Own::StoredIn;
+          C.Container = *RA;
+        }
+      } else if (IntoNonLocal) {
+        C.Ref = Own::HandedOff;
+        Out.HandedOff = true;
+      }
+    } else if (RhsTracked && !LV && IntoNonLocal && T.What == Tracked::Pages && !C.holds()) {
+      C.Parked = true;
+    }
+    if (RhsContainer && C.Ref == Own::StoredIn && C.Container == *RhsContainer) {
+      C.Ref = Own::HandedOff;
+      Out.HandedOff = true;
+    }
+    // The pages' owner learns about them: an out-count (`*pinned += n`), or
+    // a field its cleanup tests before releasing (`vsg->state = ...`).
+    if (T.Foreign && C.holds() && !C.Recorded && T.Result) {
+      const Expr *L = Lhs->IgnoreParenImpCasts();
+      if (auto *U = dyn_cast<UnaryOperator>(L); U && U->getOpcode() == UO_Deref && U->getType()->isIntegerType())
+        if (auto *D = dyn_cast<DeclRefExpr>(U->getSubExpr()->IgnoreParenImpCasts()); D && isa<ParmVarDecl>(D->getDecl())) {
+          Value V = valueOf(FC, T, C, Rhs);
+          if (V.K == Value::Alias && V.Sym == T.Result)
+            C.Recorded = true;
+        }
+      if (auto *M = dyn_cast<MemberExpr>(L); M && T.ForeignOwner && T.ForeignField)
+        if (auto P = objectPath(M); P && P->Root == T.ForeignOwner)
+          if (auto *FD = dyn_cast<FieldDecl>(M->getMemberDecl()); FD && FD != T.ForeignField)
+            if (const FieldInfo *Info = fieldInfo(T.ForeignField); Info && Info->GuardFields.count(FD->getCanonicalDecl()))
+              C.Recorded = true;
+    }
+  }
+}
+
+void RefFlow::Impl::transfer(FunctionCtx &FC, const Tracked &T, const Stmt *S, ConfigSet &In, RunResult &Out) {
+  if (T.Call && S == T.Call) {
+    onAcquisition(FC, T, In);
+    return;
+  }
+  // The arm of a conditional operator: its value, for the statement that
+  // uses the operator (`ret = pret < 0 ? pret : -EFAULT`, `return err ?: -E`).
+  if (auto *E = dyn_cast<Expr>(S)) {
+    const BodyParents &BP = Parents.of(T.F);
+    const Stmt *Child = S, *P = BP.parent(S);
+    while (P && (isa<ParenExpr>(P) || isa<ImplicitCastExpr>(P) || isa<CStyleCastExpr>(P))) {
+      Child = P;
+      P = BP.parent(P);
+    }
+    if (auto *CO = dyn_cast_or_null<AbstractConditionalOperator>(P))
+      if (Child == CO->getTrueExpr() || Child == CO->getFalseExpr()) {
+        AtomInfo I;
+        I.K = AtomInfo::Temp;
+        AtomId Tmp = FC.Atoms.intern("t:" + std::to_string(reinterpret_cast<uintptr_t>(CO)), I);
+        for (Config &C : In.All)
+          C.set(Tmp, valueOf(FC, T, C, E));
+      }
+  }
+  if (auto *C = dyn_cast<CallExpr>(S)) {
+    onCall(FC, T, In, C, Out);
+    return;
+  }
+  if (auto *B = dyn_cast<BinaryOperator>(S)) {
+    if (B->isAssignmentOp())
+      onAssign(FC, T, In, B->getLHS(), B->getRHS(), S, Out, B->isCompoundAssignmentOp());
+    return;
+  }
+  if (auto *U = dyn_cast<UnaryOperator>(S)) {
+    // `n++` from 0 is positive: a count of what the loop took so far.
+    if (U->isIncrementDecrementOp())
+      if (auto A = atomOf(FC, T, U->getSubExpr()))
+        for (Config &C : In.All) {
+          Value V = resolve(C, FC, *A);
+          uint8_t S = V.signClasses(), N = 0;
+          if (V.K != Value::Const && V.K != Value::Signs)
+            S = AnySign;
+          if (U->isIncrementOp())
+            N = uint8_t((S & Neg ? Neg | Zero : 0) | (S & (Zero | Pos) ? Pos : 0));
+          else
+            N = uint8_t((S & Pos ? Zero | Pos : 0) | (S & (Zero | Neg) ? Neg : 0));
+          if (U->getSubExpr()->getType()->isUnsignedIntegerType() && !U->isIncrementOp())
+            N = AnySign;
+          assign(FC, C, *A, Value::signs(N));
+        }
+    return;
+  }
+  if (auto *DS = dyn_cast<DeclStmt>(S)) {
+    for (const Decl *D : DS->decls()) {
+      auto *V = dyn_cast<VarDecl>(D);
+      if (!V || !V->getInit())
+        continue;
+      DeclRefExpr Ref(Ctx, const_cast<VarDecl *>(V), false, V->getType(), VK_LValue, V->getLocation());
+      onAssign(FC, T, In, &Ref, V->getInit(), S, Out, false);
+    }
+    return;
+  }
+  if (auto *R = dyn_cast<ReturnStmt>(S)) {
+    const Expr *V = R->getRetValue();
+    if (!V)
+      return;
+    if (tracked(T, V)) {
+      handOff(In, Out, &T);
+      return;
+    }
+    if (auto *D = dyn_cast<DeclRefExpr>(V->IgnoreParenCasts()))
+      if (auto RA = FC.Atoms.find("v:" + std::to_string(reinterpret_cast<uintptr_t>(D->getDecl()->getCanonicalDecl()))))
+        for (Config &C : In.All)
+          if (C.Ref == Own::StoredIn && C.Container == *RA) {
+            C.Ref = Own::HandedOff;
+            Out.HandedOff = true;
+          }
+    return;
+  }
+}
+
+} // namespace pageref
