@@ -297,6 +297,17 @@ struct PageTracker {
         if (From && To && *From == Cont && *To != Cont)
           trackContainer(*To, F, Depth, Route);
       }
+      // ... or a local initialised from it: `struct scatterlist *p = sg;`
+      // (vhost_scsi_iov_to_sgl()'s error unwind walks `p` up to `sg`).
+      for (auto &[V, Init] : localStoresIn(F->getBody())) {
+        auto From = objectPath(Init);
+        if (!From || *From != Cont || V->getCanonicalDecl() == Cont.Root)
+          continue;
+        ObjectPath To;
+        To.Root = llvm::cast<ValueDecl>(V->getCanonicalDecl());
+        To.Spelling = V->getNameAsString();
+        trackContainer(To, F, Depth, Route);
+      }
     }
     // A container that came in as a parameter: the callers hold it.
     if (auto *Parm = dyn_cast<ParmVarDecl>(Cont.Root); Parm && Depth < I.Limits.CallerDepth) {

@@ -188,6 +188,17 @@ std::string callSite(const json &C, const std::string &Slug, Sources &Src) {
          esc(C["function"]) + "()</code></b> calls <code>" + esc(C["callee"]) + "()</code><span class=where>" +
          esc(where(C)) + ":" + std::to_string(C["column"].get<int64_t>()) + "</span></div>";
   Out += "<p class=reason>" + esc(C["reason"]) + "</p>";
+  // `pageref convert` adds each extract-ready site's draft patch and status.
+  if (C.contains("conversion") && C["conversion"].is_object()) {
+    const json &K = C["conversion"];
+    std::string St = K.value("status", std::string());
+    Out += "<p class=conversion>conversion: <span class=\"badge k-" + esc(St) + "\">" + esc(St) + "</span>";
+    if (K.contains("patch"))
+      Out += " <a href=\"" + esc(K["patch"]) + "\"><code>" + esc(K["patch"]) + "</code></a>";
+    if (K.contains("reason"))
+      Out += " " + esc(K["reason"]);
+    Out += "</p>";
+  }
   Out += "<details><summary>Evidence and source</summary><dl class=facts>";
   std::string Kinds;
   for (const json &K : C["iter_kinds"])

@@ -162,6 +162,15 @@ json callSiteResult(const json &C, size_t RuleIndex, const std::string &Fingerpr
   if (!Related.empty())
     R["relatedLocations"] = Related;
   R["properties"] = {{"verdict", Verdict}, {"callee", C["callee"]}, {"iterKinds", C["iter_kinds"]}};
+  // `pageref convert`: the draft patch of the site (relative to the report).
+  if (C.contains("conversion") && C["conversion"].is_object()) {
+    R["properties"]["conversion"] = C["conversion"];
+    if (C["conversion"].contains("patch"))
+      R["attachments"] = json::array(
+          {{{"description", {{"text", "draft conversion to iov_iter_extract_pages(), status " +
+                                          C["conversion"].value("status", std::string())}}},
+            {"artifactLocation", {{"uri", C["conversion"]["patch"]}}}}});
+  }
   return R;
 }
 

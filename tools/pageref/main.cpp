@@ -2,6 +2,7 @@
 //   pageref --version        version, and the LLVM the plugin is built for
 //   pageref --plugin-path    absolute path of the clang-tidy plugin
 //   pageref inventory ...    run the get-pages caller inventory over a compile database
+#include "Convert.h"
 #include "Inventory.h"
 #include "Layout.h"
 #include "Report.h"
@@ -16,7 +17,7 @@
 #include <string>
 
 static void usage(llvm::raw_ostream &OS) {
-  OS << "usage: pageref --version | --plugin-path | scan | merge | report | baseline | check | inventory [options]\n"
+  OS << "usage: pageref --version | --plugin-path | scan | merge | report | baseline | check | convert | inventory [options]\n"
         "\n"
         "  --version        print pageref's version and the LLVM version it was built for\n"
         "  --plugin-path    print the absolute path of the clang-tidy plugin, for\n"
@@ -28,6 +29,8 @@ static void usage(llvm::raw_ostream &OS) {
         "                   (pageref report --help)\n"
         "  baseline         write the fingerprints of a scan's findings, for scan --baseline\n"
         "  check            Kbuild's checker hook: make C=1 CHECK='pageref check -o DIR'\n"
+        "  convert          a checked draft patch to iov_iter_extract_pages() for every extract-ready caller\n"
+        "                   (pageref convert --help)\n"
         "  inventory        list every get-pages caller with its verdict through clang-tidy-19 and the plugin\n";
 }
 
@@ -65,6 +68,8 @@ int main(int argc, char **argv) {
     return pageref::runBaseline(argc - 1, argv + 1);
   if (Cmd == "check")
     return pageref::runCheck(argc - 1, argv + 1);
+  if (Cmd == "convert")
+    return pageref::runConvert(argc - 1, argv + 1, llvm::sys::fs::getMainExecutable(argv[0], reinterpret_cast<void *>(&usage)));
   if (Cmd == "worker")
     return pageref::runWorker(argc - 1, argv + 1);
   if (Cmd == "inventory")

@@ -7,6 +7,7 @@ struct mm_struct;
 struct vm_area_struct;
 void get_page(struct page *page);
 void put_page(struct page *page);
+int page_count(struct page *page);
 void folio_get(struct folio *folio);
 void folio_put(struct folio *folio);
 void release_pages(struct page **pages, int nr);
