@@ -26,9 +26,13 @@ void AsyncBvecDropCheck::check(const MatchFinder::MatchResult &Result) {
   if (!Analyzer) {
     Index = std::make_unique<TuIndex>(*Result.Context);
     Analyzer = std::make_unique<AsyncBvecAnalyzer>(*Result.Context, model(), *Index);
+    Flow = std::make_unique<RefFlow>(*Result.Context, model(), *Index);
   }
   size_t Seen = Analyzer->submissions().size();
-  for (const AsyncBvecFinding &Finding : Analyzer->analyze(F)) {
+  Analyzer->analyze(F);
+  for (const RefFinding &Finding : Flow->analyzeAsync(F)) {
+    if (Finding.Kind != RefFindingKind::AsyncDrop)
+      continue;
     diag(Finding.Loc, "%0") << Finding.Message;
     emitNotes(Finding.Notes);
   }
@@ -38,6 +42,7 @@ void AsyncBvecDropCheck::check(const MatchFinder::MatchResult &Result) {
 }
 
 void AsyncBvecDropCheck::onEndOfTranslationUnit() {
+  Flow.reset();
   Analyzer.reset();
   Index.reset();
 }

@@ -3,6 +3,7 @@
 
 #include "PagerefCheckBase.h"
 #include "pageref/AsyncBvec.h"
+#include "pageref/RefFlow.h"
 
 #include <memory>
 
@@ -20,7 +21,8 @@ public:
 private:
   bool ReportSubmissions; // a remark per async ITER_BVEC submission, for reviewers
   std::unique_ptr<TuIndex> Index;
-  std::unique_ptr<AsyncBvecAnalyzer> Analyzer;
+  std::unique_ptr<AsyncBvecAnalyzer> Analyzer; // the submissions, for ReportSubmissions
+  std::unique_ptr<RefFlow> Flow;              // the drops: the reference-flow engine (refflow/Async.cpp)
 };
 
 } // namespace pageref

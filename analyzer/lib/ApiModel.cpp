@@ -174,6 +174,7 @@ std::optional<std::string> ApiModel::mergeJson(llvm::StringRef Text, llvm::Strin
       "iter_flag_fields", "iterator_ops", "acquire", "release", "sinks", "container_getters", "container_fields",
       "page_views", "page_users", "owner_records", "owner_notes", "conditional_release_markers",
       "completion_fields", "wait_functions", "allocators", "free_functions", "page_handles",
+      "sync_kiocb_inits", "sync_kiocb_tests", "refcount_puts",
       "ref_dropping_owners"};
   for (auto &Item : Doc.items())
     if (llvm::none_of(Known, [&](const char *K) { return Item.key() == K; }))
@@ -331,7 +332,9 @@ std::optional<std::string> ApiModel::mergeJson(llvm::StringRef Text, llvm::Strin
       !StringList("page_views", New.PageViews) || !StringList("page_users", New.PageUsers) ||
       !StringList("container_fields", New.ContainerFields) ||
       !StringList("completion_fields", New.CompletionFields) || !StringList("wait_functions", New.WaitFunctions) ||
-      !StringList("free_functions", New.FreeFunctions) || !StringList("page_handles", New.PageHandles))
+      !StringList("free_functions", New.FreeFunctions) || !StringList("page_handles", New.PageHandles) ||
+      !StringList("sync_kiocb_inits", New.SyncKiocbInits) || !StringList("sync_kiocb_tests", New.SyncKiocbTests) ||
+      !StringList("refcount_puts", New.RefcountPuts))
     return R.Error;
   if (auto It = Doc.find("conditional_release_markers"); It != Doc.end()) {
     llvm::StringMap<bool> Markers;

@@ -127,6 +127,13 @@ public:
   bool isCompletionField(llvm::StringRef Name) const { return CompletionFields.count(Name); }
   /// Functions that wait for outstanding I/O (wait_for_completion*, ...).
   bool isWaitFunction(llvm::StringRef Name) const { return WaitFunctions.count(Name); }
+  /// init_sync_kiocb(): the kiocb's completion is NULL afterwards.
+  bool isSyncKiocbInit(llvm::StringRef Name) const { return SyncKiocbInits.count(Name); }
+  /// refcount_dec_and_test(), kref_put(): a drop under one is the last of
+  /// shared owners (the submitter and the completion), not a drop after submitting.
+  bool isRefcountPut(llvm::StringRef Name) const { return RefcountPuts.count(Name); }
+  /// is_sync_kiocb(): true when the kiocb has no completion.
+  bool isSyncKiocbTest(llvm::StringRef Name) const { return SyncKiocbTests.count(Name); }
   /// Fields that hold a page inside a container (bio_vec::bv_page).
   bool isContainerField(llvm::StringRef Name) const { return ContainerFields.count(Name); }
   /// Functions that use a page (or free the array holding it) without keeping it.
@@ -176,6 +183,9 @@ private:
   llvm::StringMap<bool> ContainerFields;
   llvm::StringMap<bool> CompletionFields;
   llvm::StringMap<bool> WaitFunctions;
+  llvm::StringMap<bool> SyncKiocbInits;
+  llvm::StringMap<bool> SyncKiocbTests;
+  llvm::StringMap<bool> RefcountPuts;
   llvm::StringMap<bool> TypeGetters;
   llvm::StringMap<IterKindSet> FlagFields;
   llvm::StringMap<bool> IteratorOps;

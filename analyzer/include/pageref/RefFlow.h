@@ -26,6 +26,7 @@ enum class RefFindingKind {
   WrongFamily,           // pins put, refs unpinned
   ExtractUnconditional,  // iov_iter_extract_pages() pages unpinned without a will-pin test
   BoundHit,              // the analysis stopped: nothing reported for that acquisition
+  AsyncDrop,             // a bio_vec array or its pages dropped while an async submission may run
 };
 
 struct RefFinding {
@@ -99,6 +100,9 @@ public:
 
   /// Findings for every acquisition in \p F.
   std::vector<RefFinding> analyze(const clang::FunctionDecl *F);
+  /// Drops of a bio_vec array (or its pages) after an async submission of an
+  /// ITER_BVEC iterator over it, where the call may return -EIOCBQUEUED.
+  std::vector<RefFinding> analyzeAsync(const clang::FunctionDecl *F);
   /// The summary of a function defined in this TU (computed on demand).
   const FunctionSummary &summary(const clang::FunctionDecl *F);
 

@@ -39,6 +39,7 @@ struct AtomInfo {
   // A function whose body this TU does not have: by the kernel's convention
   // a call that fails has kept nothing; FailureClasses say what failing is.
   bool KeepsOnlyOnSuccess = false;
+  bool MayQueue = false; // an async submission's result: -EIOCBQUEUED while the I/O runs
   uint8_t FailureClasses = 0;
   bool Pointer = false;      // a pointer value: Zero is NULL, Neg an ERR_PTR()
 };

@@ -7,6 +7,8 @@
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Lex/Lexer.h"
 
+#include <functional>
+
 using namespace clang;
 
 namespace pageref {
@@ -14,6 +16,8 @@ namespace pageref {
 using namespace refflow;
 
 namespace {
+
+constexpr int64_t EIOCBQUEUED = -529; // include/linux/errno.h
 
 std::string ptrKey(const void *P) { return std::to_string(reinterpret_cast<uintptr_t>(P)); }
 
@@ -73,6 +77,41 @@ void collectDecls(const Stmt *S, std::vector<const ValueDecl *> &Out) {
         Out.push_back(cast<ValueDecl>(V->getCanonicalDecl()));
   for (const Stmt *C : S->children())
     collectDecls(C, Out);
+}
+
+/// The expression with every variable named by its declaration: a key that
+/// two different variables of one name never share.
+std::string canonicalKey(const Stmt *S) {
+  std::string K;
+  llvm::raw_string_ostream OS(K);
+  std::function<void(const Stmt *)> Walk = [&](const Stmt *X) {
+    if (!X) {
+      OS << "_";
+      return;
+    }
+    if (auto *E = dyn_cast<Expr>(X)) {
+      const Expr *I = E->IgnoreParenImpCasts();
+      if (I != E)
+        return Walk(I);
+    }
+    OS << X->getStmtClassName();
+    if (auto *D = dyn_cast<DeclRefExpr>(X))
+      OS << "#" << reinterpret_cast<uintptr_t>(D->getDecl()->getCanonicalDecl());
+    else if (auto *M = dyn_cast<MemberExpr>(X))
+      OS << "." << reinterpret_cast<uintptr_t>(M->getMemberDecl());
+    else if (auto *B = dyn_cast<BinaryOperator>(X))
+      OS << B->getOpcodeStr();
+    else if (auto *U = dyn_cast<UnaryOperator>(X))
+      OS << UnaryOperator::getOpcodeStr(U->getOpcode());
+    else if (auto *L = dyn_cast<IntegerLiteral>(X))
+      OS << L->getValue();
+    OS << "(";
+    for (const Stmt *C : X->children())
+      Walk(C);
+    OS << ")";
+  };
+  Walk(S);
+  return OS.str();
 }
 
 /// Arguments a predicate call may take and still name the same value when
@@ -205,7 +244,8 @@ std::optional<AtomId> RefFlow::Impl::atomOf(FunctionCtx &FC, const Tracked &T, c
     I.K = AtomInfo::CallOpaque;
     collectDecls(C, I.Deps);
     I.Root = I.Deps.empty() ? nullptr : I.Deps.front();
-    return FC.Atoms.intern("x:" + exprText(C, Ctx, 400), I);
+    I.Text = exprText(C, Ctx, 40);
+    return FC.Atoms.intern("x:" + canonicalKey(C), I);
   }
   if (auto *B = dyn_cast<BinaryOperator>(E); B && (B->getOpcode() == BO_And || B->getOpcode() == BO_Shr) &&
                                             simpleArgument(B)) {
@@ -213,7 +253,8 @@ std::optional<AtomId> RefFlow::Impl::atomOf(FunctionCtx &FC, const Tracked &T, c
     I.K = AtomInfo::Opaque;
     collectDecls(B, I.Deps);
     I.Root = I.Deps.empty() ? nullptr : I.Deps.front();
-    return FC.Atoms.intern("x:" + exprText(B, Ctx, 400), I);
+    I.Text = exprText(B, Ctx, 40);
+    return FC.Atoms.intern("x:" + canonicalKey(B), I);
   }
   return std::nullopt;
 }
@@ -226,7 +267,9 @@ std::optional<std::pair<AtomId, bool>> RefFlow::Impl::relationAtom(FunctionCtx &
   R = strip(R);
   if (!simpleArgument(L) || !simpleArgument(R))
     return std::nullopt;
-  std::string TL = exprText(L, Ctx, 200), TR = exprText(R, Ctx, 200);
+  // Keyed by the declarations, not the spelling: two loops' `i < n` with
+  // two different `i` are two relations.
+  std::string TL = canonicalKey(L), TR = canonicalKey(R);
   std::string Key;
   bool Positive = true;
   switch (Op) {
@@ -242,6 +285,7 @@ std::optional<std::pair<AtomId, bool>> RefFlow::Impl::relationAtom(FunctionCtx &
   }
   AtomInfo I;
   I.K = AtomInfo::Opaque;
+  I.Text = exprText(L, Ctx, 20) + " ? " + exprText(R, Ctx, 20);
   collectDecls(L, I.Deps);
   collectDecls(R, I.Deps);
   if (I.Deps.empty())
@@ -384,6 +428,8 @@ Value RefFlow::Impl::valueOf(FunctionCtx &FC, const Tracked &T, const Config &C,
   E = strip(E);
   if (auto K = constant(E))
     return Value::constant(*K);
+  if (auto *D = dyn_cast<DeclRefExpr>(E); D && isa<FunctionDecl>(D->getDecl()))
+    return Value::signs(Pos); // a function's address: a completion, a callback
   if (auto *CO = dyn_cast<AbstractConditionalOperator>(E)) {
     if (auto Tmp = FC.Atoms.find("t:" + ptrKey(CO)))
       if (const Value *V = C.get(*Tmp))
@@ -505,6 +551,12 @@ bool RefFlow::Impl::refineCompare(FunctionCtx &FC, Config &C, AtomId A, BinaryOp
   if (V.K == Value::Const)
     return compare(V.C, Op, K) == Truth;
   BinaryOperatorKind Eff = Truth ? Op : negate(Op);
+  // `ret != -EIOCBQUEUED`: the I/O is not queued on this path.
+  if (FC.Atoms.info(A).MayQueue && K == EIOCBQUEUED && Eff == BO_NE) {
+    AtomInfo I;
+    I.K = AtomInfo::Temp;
+    C.set(FC.Atoms.intern("nq:" + ptrKey(reinterpret_cast<void *>(uintptr_t(A))), I), Value::constant(1));
+  }
   bool Unit = FC.Atoms.info(A).UnitPos;
   uint8_t Allowed = 0;
   const int64_t Min = INT64_MIN, Max = INT64_MAX;
@@ -616,6 +668,11 @@ bool RefFlow::Impl::refineBranch(FunctionCtx &FC, const Tracked &T, Config &C, c
         return refineKinds(FC, C, *It, G->Kinds, Truth);
       return true;
     }
+    if (Model.isSyncKiocbTest(N) && Call->getNumArgs() == 1) {
+      if (auto K = completionAtom(FC, Call->getArg(0)))
+        return refineCompare(FC, C, *K, BO_EQ, 0, Truth);
+      return true;
+    }
   }
   // `i->user_backed`
   if (auto *M = dyn_cast<MemberExpr>(Cond))
@@ -676,7 +733,14 @@ void RefFlow::Impl::settle(FunctionCtx &FC, const Tracked &T, Config &C) {
     Value V = resolve(C, FC, C.Container);
     uint8_t S = V.signClasses();
     const AtomInfo &I = FC.Atoms.info(C.Container);
-    if (I.KeepsOnlyOnSuccess) {
+    if (I.MayQueue) {
+      // Not -EIOCBQUEUED: the call returned with the I/O done; nor when the
+      // kiocb turns out to be sync (`if (is_sync_kiocb(iocb))` after the call).
+      auto NQ = FC.Atoms.find("nq:" + ptrKey(reinterpret_cast<void *>(uintptr_t(C.Container))));
+      bool Sync = T.CompletionAtom && resolve(C, FC, T.CompletionAtom).signClasses() == Zero;
+      if ((V.K == Value::Const && V.C != EIOCBQUEUED) || !(S & Neg) || (NQ && C.get(*NQ)) || Sync)
+        C.Ref = Own::Held;
+    } else if (I.KeepsOnlyOnSuccess) {
       if (!(S & ~I.FailureClasses))
         C.Ref = Own::Held; // it failed: the pages are still ours
       else if (!(S & I.FailureClasses)) {

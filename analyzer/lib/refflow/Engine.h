@@ -36,6 +36,7 @@ struct Tracked {
   enum Resource : uint8_t {
     Pages, // the references or pins an acquisition took
     Array, // the page array an acquisition allocated (iov_iter_get_pages_alloc2(), _extract_pages())
+    Async, // a bio_vec array submitted with a kiocb (Async.cpp); Call is the submission, Iter the iov_iter_bvec()
   };
   Resource What = Pages;
   const clang::FunctionDecl *F = nullptr;
@@ -58,6 +59,12 @@ struct Tracked {
   AtomId IterAtom = 0;         // the kind symbol of Iter
   bool ResultIsBytes = false;  // get-pages family: bytes, not pages
   std::string Via;             // through a helper of this TU: its own acquisition
+  // Async: the kiocb, its ki_complete atom, whether it is async without a
+  // fact, whether the function took the page references in the array.
+  const clang::Expr *Kiocb = nullptr;
+  AtomId CompletionAtom = 0;
+  bool AsyncByDefault = true;
+  bool OwnsPageRefs = false;
 };
 
 /// What one run found out, beyond the findings.
@@ -218,6 +225,19 @@ struct RefFlow::Impl {
   ParamEffect effectFromRun(const clang::FunctionDecl *F, const RunResult &R);
   std::optional<ParamEffect> casesFromExits(const clang::FunctionDecl *F, const RunResult &R, ParamEffect E);
   bool returnsNullThere(const clang::Expr *Ret, const clang::FunctionDecl *F);
+
+  // ---- Async.cpp
+  std::vector<RefFinding> analyzeAsync(const clang::FunctionDecl *F);
+  std::optional<AtomId> completionAtom(FunctionCtx &FC, const clang::Expr *Kiocb);
+  bool kiocbAsyncByDefault(const clang::Expr *Kiocb);
+  void asyncSubmission(FunctionCtx &FC, const Tracked &T, ConfigSet &In);
+  void asyncDrop(FunctionCtx &FC, const Tracked &T, ConfigSet &In, const clang::CallExpr *Drop,
+                 const std::string &What, RunResult &Out);
+  void asyncCall(FunctionCtx &FC, const Tracked &T, ConfigSet &In, const clang::CallExpr *C, RunResult &Out);
+  void invalidateAfterCall(FunctionCtx &FC, ConfigSet &In, const clang::CallExpr *C);
+  bool underRefcountPut(const clang::Stmt *S, const clang::FunctionDecl *F);
+  std::optional<std::string> helperDrops(const clang::FunctionDecl *F, unsigned Param, const std::string &Rest,
+                                         bool Pages, unsigned Depth);
 
   // ---- FieldFacts.cpp
   struct FieldUse {

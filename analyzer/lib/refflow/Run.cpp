@@ -115,7 +115,7 @@ void RefFlow::Impl::checkExit(FunctionCtx &FC, const Tracked &T, const Config &C
         E.ParamConsts[I] = V->C;
   }
   Out.Exits.push_back(E);
-  if (!C.holds() || C.Kept)
+  if (!C.holds() || C.Kept || T.What == Tracked::Async)
     return;
   const Expr *RetVal = Ret ? Ret->getRetValue() : nullptr;
   // Pages in the caller's or a struct's storage go back with a successful

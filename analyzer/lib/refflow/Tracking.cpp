@@ -445,6 +445,7 @@ RefFlow::RefFlow(ASTContext &Ctx, const ApiModel &Model, const TuIndex &Index, R
     : P(std::make_unique<Impl>(Ctx, Model, Index, Limits)) {}
 RefFlow::~RefFlow() = default;
 std::vector<RefFinding> RefFlow::analyze(const FunctionDecl *F) { return P->analyze(F); }
+std::vector<RefFinding> RefFlow::analyzeAsync(const FunctionDecl *F) { return P->analyzeAsync(F); }
 const FunctionSummary &RefFlow::summary(const FunctionDecl *F) { return P->summaryOf(F); }
 void RefFlow::assumeExternal(std::map<std::string, ParamEffect> Effects) { P->ExternalAssumptions = std::move(Effects); }
 std::set<std::string> RefFlow::takeExternalsSeen() { return std::exchange(P->ExternalsSeen, {}); }

@@ -610,6 +610,10 @@ void RefFlow::Impl::onCall(FunctionCtx &FC, const Tracked &T, ConfigSet &In, con
   }
   if (ModelKnown && !Model.isFreeFunction(Name))
     return;
+  invalidateAfterCall(FC, In, C);
+}
+
+void RefFlow::Impl::invalidateAfterCall(FunctionCtx &FC, ConfigSet &In, const CallExpr *C) {
   // What the callee may have written: variables whose address it gets,
   // fields of objects it gets a pointer to, and whatever any call can change.
   for (Config &X : In.All) {
@@ -691,6 +695,14 @@ void RefFlow::Impl::onAssign(FunctionCtx &FC, const Tracked &T, ConfigSet &In, c
     if (auto *D = dyn_cast<DeclRefExpr>(RhsStripped))
       if (auto *V = dyn_cast<VarDecl>(D->getDecl()))
         RhsContainer = FC.Atoms.find("v:" + std::to_string(reinterpret_cast<uintptr_t>(V->getCanonicalDecl())));
+  if (T.What == Tracked::Async) {
+    // The array submitted asynchronously has no owner to change here: only
+    // the values its tests read (`iocb->ki_complete = done`, `ret = ...`).
+    for (Config &C : In.All)
+      if (LA)
+        assign(FC, C, *LA, Compound ? Value::signs(AnySign) : valueOf(FC, T, C, Rhs));
+    return;
+  }
   for (Config &C : In.All) {
     // Facts.
     if (LA) {
@@ -766,7 +778,10 @@ void RefFlow::Impl::onAssign(FunctionCtx &FC, const Tracked &T, ConfigSet &In, c
 
 void RefFlow::Impl::transfer(FunctionCtx &FC, const Tracked &T, const Stmt *S, ConfigSet &In, RunResult &Out) {
   if (T.Call && S == T.Call) {
-    onAcquisition(FC, T, In);
+    if (T.What == Tracked::Async)
+      asyncSubmission(FC, T, In);
+    else
+      onAcquisition(FC, T, In);
     return;
   }
   // The arm of a conditional operator: its value, for the statement that
@@ -788,7 +803,10 @@ void RefFlow::Impl::transfer(FunctionCtx &FC, const Tracked &T, const Stmt *S, C
       }
   }
   if (auto *C = dyn_cast<CallExpr>(S)) {
-    onCall(FC, T, In, C, Out);
+    if (T.What == Tracked::Async)
+      asyncCall(FC, T, In, C, Out);
+    else
+      onCall(FC, T, In, C, Out);
     return;
   }
   if (auto *B = dyn_cast<BinaryOperator>(S)) {
@@ -822,6 +840,21 @@ void RefFlow::Impl::transfer(FunctionCtx &FC, const Tracked &T, const Stmt *S, C
         continue;
       DeclRefExpr Ref(Ctx, const_cast<VarDecl *>(V), false, V->getType(), VK_LValue, V->getLocation());
       onAssign(FC, T, In, &Ref, V->getInit(), S, Out, false);
+      // `struct kiocb kiocb = { .ki_complete = done, ... }`: the fields' values.
+      if (auto *IL = dyn_cast<InitListExpr>(V->getInit()->IgnoreParenCasts()))
+        if (const auto *RT = V->getType()->getAs<RecordType>()) {
+          std::string Base = std::to_string(reinterpret_cast<uintptr_t>(V->getCanonicalDecl()));
+          unsigned I = 0;
+          for (const FieldDecl *FD : RT->getDecl()->fields()) {
+            if (I >= IL->getNumInits())
+              break;
+            const Expr *Init = IL->getInit(I++);
+            auto A = FC.Atoms.find("p:" + Base + "." + std::to_string(reinterpret_cast<uintptr_t>(FD->getCanonicalDecl())));
+            if (A && Init)
+              for (Config &C : In.All)
+                assign(FC, C, *A, valueOf(FC, T, C, Init));
+          }
+        }
     }
     return;
   }
