@@ -58,7 +58,8 @@ class UnbalancedReleaseCheck : public RefFlowCheck {
 public:
   UnbalancedReleaseCheck(llvm::StringRef Name, clang::tidy::ClangTidyContext *Context)
       : RefFlowCheck(Name, Context,
-                     {RefFindingKind::Leak, RefFindingKind::DoubleRelease, RefFindingKind::BoundHit},
+                     {RefFindingKind::Leak, RefFindingKind::DoubleRelease, RefFindingKind::NegativeCount,
+                      RefFindingKind::BoundHit},
                      /*SummaryExporter=*/true) {}
 };
 

@@ -283,6 +283,11 @@ std::optional<std::string> ApiModel::mergeJson(llvm::StringRef Text, llvm::Strin
             return R.fail(W, "'takes_own_ref' must be true or false");
           F.TakesOwnRef = E["takes_own_ref"].get<bool>();
         }
+        unsigned Flag = ~0u;
+        if (!R.uns(E, "not_kept_flag_arg", W, Flag, false))
+          return false;
+        if (Flag != ~0u)
+          F.NotKeptFlagArg = Flag;
         if (E.contains("when_flag")) {
           const json &Fl = E["when_flag"];
           if (!Fl.is_object() || !R.str(Fl, "name", W + " when_flag", F.WhenFlagName) ||

@@ -82,6 +82,10 @@ struct SinkFn {
   // flag WhenFlagName (memory_failure(pfn, MF_COUNT_INCREASED)).
   std::string WhenFlagName;
   unsigned WhenFlagArg = 0;
+  // A `bool *` argument the sink sets when it merged the page into one it
+  // already holds (bio_add_hw_page(..., &same_page)): the caller's
+  // reference is then still the caller's to drop.
+  std::optional<unsigned> NotKeptFlagArg;
 };
 
 /// A function that returns memory this function then owns.

@@ -23,6 +23,7 @@ namespace pageref {
 enum class RefFindingKind {
   Leak,                  // held on a path out of the function
   DoubleRelease,         // released again on a path where they were already released
+  NegativeCount,         // released with the acquisition's result as the count where it may be an error
   WrongFamily,           // pins put, refs unpinned
   ExtractUnconditional,  // iov_iter_extract_pages() pages unpinned without a will-pin test
   BoundHit,              // the analysis stopped: nothing reported for that acquisition
@@ -58,6 +59,8 @@ struct ParamEffect {
   std::vector<ConditionalRelease> Cases;     // for Releases: the family per value of another parameter
   // For the other values of the deciding parameter (a switch's default).
   std::optional<ConditionalRelease> Otherwise;
+  // For Releases: the parameter that gives the number of pages released.
+  std::optional<unsigned> CountParam;
 };
 
 /// Per-function summary, serialisable for cross-TU use (docs/summaries.md).

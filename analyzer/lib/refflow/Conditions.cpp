@@ -513,6 +513,15 @@ std::optional<std::pair<const ValueDecl *, std::string>> RefFlow::Impl::fieldKey
 
 void RefFlow::Impl::assign(FunctionCtx &FC, Config &C, AtomId A, Value V) {
   const AtomInfo &I = FC.Atoms.info(A);
+  // The sink's `same_page` overwritten before anyone looked at it: on the
+  // path where it was true the caller's reference is still held.
+  if (C.KeepFlag == A) {
+    C.KeepFlag = 0;
+    if (C.Ref == Own::HandedOff || C.Ref == Own::Pending) {
+      C.Ref = Own::Held;
+      C.Undisposed = true;
+    }
+  }
   // What was read through the old value is gone with it.
   if (I.K == AtomInfo::Var)
     for (AtomId R : FC.Atoms.readersOf(I.Root))
@@ -724,9 +733,20 @@ void RefFlow::Impl::settle(FunctionCtx &FC, const Tracked &T, Config &C) {
       if (T.What == Tracked::Array) {
         if (!T.AllocatedOnFailure && C.Ref == Own::Held)
           C.Ref = Own::NotAcquired; // iov_iter_get_pages_alloc2() frees it when it returns <= 0
-      } else if ((C.Ref == Own::Held && !C.Prior) || C.Ref == Own::NotPinned) {
+      } else if (((C.Ref == Own::Held && !C.Prior) || C.Ref == Own::NotPinned) && !T.HeldOnError) {
         C.Ref = Own::NotAcquired;
       }
+    }
+  }
+  // `if (same_page) put_page(page);`: merged into a page the sink already had.
+  if (C.KeepFlag && (C.Ref == Own::HandedOff || C.Ref == Own::Pending)) {
+    uint8_t F = resolve(C, FC, C.KeepFlag).signClasses();
+    if (!(F & Zero)) {
+      C.Ref = Own::Held;
+      C.KeepFlag = 0;
+      C.Undisposed = true;
+    } else if (F == Zero && C.Ref == Own::HandedOff) {
+      C.KeepFlag = 0;
     }
   }
   if (C.Ref == Own::Pending && C.Container) {
@@ -777,7 +797,35 @@ bool RefFlow::Impl::isErrorValue(FunctionCtx &FC, const Tracked &T, const Config
     const Value *S = C.get(V.Sym);
     V = S ? *S : Value::signs(AnySign);
   }
-  return (V.K == Value::Const && V.C < 0) || (V.K == Value::Signs && V.S == Neg);
+  if ((V.K == Value::Const && V.C < 0) || (V.K == Value::Signs && V.S == Neg))
+    return true;
+  // `rc = f(...); if (rc) return rc;` in a function that returns 0 on
+  // success: a nonzero status handed up is an error (not a count of pages).
+  const Value *Own_ = nullptr;
+  if (auto A = atomOf(FC, T, E))
+    Own_ = C.get(*A);
+  bool IsResult = Own_ && Own_->K == Value::Alias && Own_->Sym == T.Result;
+  return !IsResult && V.K == Value::Signs && !(V.S & Zero) && T.F->getReturnType()->isIntegerType() &&
+         returnsZeroSomewhere(T.F);
+}
+
+bool RefFlow::Impl::returnsZeroSomewhere(const FunctionDecl *F) {
+  auto It = ReturnsZero.find(F);
+  if (It != ReturnsZero.end())
+    return It->second;
+  struct Finder : RecursiveASTVisitor<Finder> {
+    RefFlow::Impl &I;
+    bool Found = false;
+    explicit Finder(RefFlow::Impl &I) : I(I) {}
+    bool VisitReturnStmt(ReturnStmt *R) {
+      if (R->getRetValue())
+        if (auto K = I.constant(R->getRetValue()); K && *K == 0)
+          Found = true;
+      return true;
+    }
+  } V(*this);
+  V.TraverseStmt(F->getBody());
+  return ReturnsZero[F] = V.Found;
 }
 
 bool RefFlow::Impl::isWarnCondition(const Expr *Cond) {

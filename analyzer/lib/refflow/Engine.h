@@ -59,6 +59,7 @@ struct Tracked {
   AtomId IterAtom = 0;         // the kind symbol of Iter
   bool ResultIsBytes = false;  // get-pages family: bytes, not pages
   std::string Via;             // through a helper of this TU: its own acquisition
+  bool HeldOnError = false;    // a failed helper may leave pages held (AcquiredPages::HeldOnError)
   // Async: the kiocb, its ki_complete atom, whether it is async without a
   // fact, whether the function took the page references in the array.
   const clang::Expr *Kiocb = nullptr;
@@ -72,6 +73,7 @@ struct RunResult {
   std::vector<RefFinding> Findings;
   std::set<const clang::Stmt *> Reported;
   std::vector<std::pair<const clang::CallExpr *, ReleaseFamily>> ReleasesSeen;
+  std::optional<unsigned> CountParam; // summaries: the releases' count is this parameter
   bool HandedOff = false;
   bool HeldAtExit = false;
   bool BoundHit = false;
@@ -87,7 +89,9 @@ struct RunResult {
   // Field facts: where the pages were stored (record, field).
   std::vector<std::pair<const clang::FieldDecl *, const clang::Stmt *>> FieldStores;
   bool Returned = false;      // returned to the caller (`return pages;`)
+  const clang::CallExpr *MergeSink = nullptr; // the sink whose `same_page` said it kept nothing
   bool HeldOnSuccess = false; // in the caller's storage at a successful return
+  bool HeldOnError = false;   // ... and at an error return, with the owner told (an out-count)
 };
 
 /// A function of this TU that hands its caller pages it acquired: as its
@@ -96,6 +100,7 @@ struct AcquiredPages {
   ReleaseFamily Family = ReleaseFamily::Ref;
   std::string Via;  // the acquisition inside: "pin_user_pages() at line 12"
   int Param = -1;   // -1: the returned pointer; else the parameter holding them
+  bool HeldOnError = false; // a failure may leave some acquired (lock_pages(..., &pinned))
 };
 
 /// Per function: its CFG and atoms, shared by the runs of its acquisitions.
@@ -181,6 +186,8 @@ struct RefFlow::Impl {
   void settle(FunctionCtx &FC, const Tracked &T, Config &C);
   std::optional<int64_t> constant(const clang::Expr *E);
   bool isErrorValue(FunctionCtx &FC, const Tracked &T, const Config &C, const clang::Expr *E);
+  bool returnsZeroSomewhere(const clang::FunctionDecl *F);
+  std::map<const clang::FunctionDecl *, bool> ReturnsZero;
   bool isWarnCondition(const clang::Expr *Cond);
   // Without a symbol for the extraction's iterator (an expression the engine
   // cannot name), the will-pin test is looked for around the release.
@@ -198,6 +205,8 @@ struct RefFlow::Impl {
   void onAssign(FunctionCtx &FC, const Tracked &T, ConfigSet &In, const clang::Expr *Lhs, const clang::Expr *Rhs,
                 const clang::Stmt *S, RunResult &Out, bool Compound);
   void handOff(ConfigSet &In, RunResult &Out, const Tracked *T = nullptr);
+  void checkCount(FunctionCtx &FC, const Tracked &T, ConfigSet &In, const clang::CallExpr *Rel,
+                  const clang::Expr *Count, llvm::StringRef Name, const std::string &Through, RunResult &Out);
   /// Something may keep the pages (a function whose body this TU does not
   /// have, a stored pfn): no leak is reported, releases are still checked.
   void keep(ConfigSet &In, RunResult &Out);

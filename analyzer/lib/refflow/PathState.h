@@ -84,6 +84,8 @@ struct Config {
                           // not a leak at the exit, still checked at every release
   ReleaseFamily RelFam = ReleaseFamily::Ref;
   AtomId Container = 0;
+  AtomId KeepFlag = 0; // a sink's `*same_page`: when true the sink did not keep the caller's reference
+  bool Undisposed = false; // an element a loop did not dispose of (a merged same_page) is still held
   llvm::SmallVector<std::pair<AtomId, Value>, 6> Facts; // sorted by atom
   uint32_t Witness = 0; // path notes (WitnessTable); not part of the identity
 
@@ -112,7 +114,7 @@ struct Config {
   bool sameOwnership(const Config &O) const {
     return Ref == O.Ref && Prior == O.Prior && Recorded == O.Recorded && RelFam == O.RelFam &&
            Container == O.Container && OwnerGone == O.OwnerGone && Parked == O.Parked && Kept == O.Kept &&
-           OwnRef == O.OwnRef;
+           OwnRef == O.OwnRef && KeepFlag == O.KeepFlag && Undisposed == O.Undisposed;
   }
   /// Every path this configuration stands for is one \p O stands for too:
   /// same ownership, and what \p O knows this one knows at least as precisely.

@@ -115,6 +115,14 @@ void RefFlow::Impl::checkExit(FunctionCtx &FC, const Tracked &T, const Config &C
         E.ParamConsts[I] = V->C;
   }
   Out.Exits.push_back(E);
+  // A merge flag (`same_page`) nobody looked at: maybe still held.
+  if (C.KeepFlag && (C.Ref == Own::HandedOff || C.Ref == Own::Pending)) {
+    Config H = C;
+    H.Ref = Own::Held;
+    H.KeepFlag = 0;
+    H.Undisposed = true;
+    return checkExit(FC, T, H, Ret, W, Out, LeakReported);
+  }
   if (!C.holds() || C.Kept || T.What == Tracked::Async)
     return;
   const Expr *RetVal = Ret ? Ret->getRetValue() : nullptr;
@@ -122,7 +130,10 @@ void RefFlow::Impl::checkExit(FunctionCtx &FC, const Tracked &T, const Config &C
   // return; an error return leaks them, unless the owner was told.
   if (T.What == Tracked::Pages && (T.Foreign || C.Parked) && !C.OwnerGone &&
       (C.Recorded || !isErrorValue(FC, T, C, RetVal))) {
-    Out.HeldOnSuccess |= !C.Recorded;
+    if (!C.Recorded)
+      Out.HeldOnSuccess = true;
+    else if (isErrorValue(FC, T, C, RetVal))
+      Out.HeldOnError = true;
     return;
   }
   Out.HeldAtExit = true;
@@ -159,6 +170,14 @@ void RefFlow::Impl::checkExit(FunctionCtx &FC, const Tracked &T, const Config &C
     F.Notes.push_back({E->getBeginLoc(), std::string("taking this path: '") + text(E) + "' is " +
                                              (Truth ? "true" : "false")});
   }
+  if (C.Undisposed && Out.MergeSink)
+    F.Notes.push_back({Out.MergeSink->getBeginLoc(),
+                       calleeName(Out.MergeSink).str() + "() can merge the page into the segment before it ('" +
+                           text(Out.MergeSink->getArg(*Model.sink(calleeName(Out.MergeSink))->NotKeptFlagArg)
+                                    ->IgnoreParenCasts())
+                               .substr(1) +
+                           "' is then true): the owner keeps one reference for both, this one is still the "
+                           "caller's to drop"});
   Out.Findings.push_back(std::move(F));
 }
 
@@ -214,6 +233,12 @@ RunResult RefFlow::Impl::run(const Tracked &T, Config Entry) {
   }
   const CFG &Cfg = *FC.Cfg;
   WitnessTable W;
+  // Summaries run inside a run (a helper met on the way): restore the outer table.
+  struct Restore {
+    WitnessTable *&Slot;
+    WitnessTable *Saved;
+    ~Restore() { Slot = Saved; }
+  } Keep{Witnesses, Witnesses};
   Witnesses = &W;
   std::map<const Stmt *, Own> Loops = disposingLoops(T);
   std::vector<ConfigSet> In(Cfg.getNumBlockIDs());
@@ -269,7 +294,7 @@ RunResult RefFlow::Impl::run(const Tracked &T, Config Entry) {
           bool Truth = I == 0;
           if (!refineBranch(FC, T, N, Cond, Truth))
             continue;
-          if (Term && Loops.count(Term) && !Truth && N.holds()) { // leaving a loop that disposes of the array
+          if (Term && Loops.count(Term) && !Truth && N.holds() && !N.Undisposed) { // leaving a loop that disposes of the array
             N.Ref = Loops[Term];
             N.Prior = false;
           }
@@ -306,7 +331,6 @@ RunResult RefFlow::Impl::run(const Tracked &T, Config Entry) {
       }
     }
   }
-  Witnesses = nullptr;
   if (Out.BoundHit && T.Call) {
     Out.Findings.clear();
     RefFinding F;

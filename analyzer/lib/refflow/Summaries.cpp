@@ -127,6 +127,7 @@ ParamEffect RefFlow::Impl::effectFromRun(const FunctionDecl *F, const RunResult 
     if (Families.size() == 1) {
       E.Family = *Families.begin();
       E.Via = Via(E.Family);
+      E.CountParam = R.CountParam;
       return E;
     }
     if (auto C = casesFromExits(F, R, E))
@@ -172,7 +173,24 @@ const FunctionSummary &RefFlow::Impl::summaryOf(const FunctionDecl *F) {
     Config Entry;
     Entry.Ref = Own::Held;
     RunResult R = run(T, Entry);
-    S.Params[I] = effectFromRun(F, R);
+    ParamEffect E = effectFromRun(F, R);
+    // `for (i = 0; i < num_pages; i++) put_page(pages[i]);`: num_pages counts them.
+    if (E.Effect == ParamEffect::Releases && !E.CountParam)
+      for (auto &[Loop, How] : disposingLoops(T)) {
+        const Expr *Cond = nullptr;
+        if (auto *Fo = dyn_cast<ForStmt>(Loop))
+          Cond = Fo->getCond();
+        else if (auto *W = dyn_cast<WhileStmt>(Loop))
+          Cond = W->getCond();
+        auto *B = Cond ? dyn_cast<BinaryOperator>(Cond->IgnoreParenImpCasts()) : nullptr;
+        if (How != Own::Released || !B || !B->isRelationalOp())
+          continue;
+        for (const Expr *Side : {B->getLHS(), B->getRHS()})
+          if (auto *D = dyn_cast<DeclRefExpr>(Side->IgnoreParenImpCasts()))
+            if (auto *P = dyn_cast<ParmVarDecl>(D->getDecl()); P && P->getType()->isIntegerType())
+              E.CountParam = P->getFunctionScopeIndex();
+      }
+    S.Params[I] = E;
   }
   SummaryInProgress.erase(F);
   return Summaries[F] = std::move(S);

@@ -221,6 +221,7 @@ std::optional<Tracked> RefFlow::Impl::trackAcquisition(const CallExpr *Call, con
       return std::nullopt;
     T.Family = A->Family;
     T.Via = A->Via;
+    T.HeldOnError = A->HeldOnError;
     if (A->Param >= 0) {
       if (unsigned(A->Param) >= Call->getNumArgs())
         return std::nullopt;
@@ -389,6 +390,7 @@ const AcquiredPages *RefFlow::Impl::acquiredBy(const FunctionDecl *F) {
         if (auto *P = dyn_cast<ParmVarDecl>(T->Paths.front().Root); P && T->Paths.front().Suffix.empty() &&
                                                                    isPageCarryingType(P->getType())) {
           A.Param = int(P->getFunctionScopeIndex());
+          A.HeldOnError = R.HeldOnError;
           Found = A;
           break;
         }

@@ -102,8 +102,8 @@ void RefFlow::Impl::setOwn(ConfigSet &In, Own From, Own To) {
 void RefFlow::Impl::handOff(ConfigSet &In, RunResult &Out, const Tracked *T) {
   // Lost pages stay lost: the pointer handed on no longer leads to them.
   for (Config &C : In.All) {
-    if (C.OwnRef)
-      continue; // what is handed on is the function's own reference
+    if (C.OwnRef || C.Undisposed)
+      continue; // what is handed on is the function's own reference, or not the element still held
     if (C.Ref == Own::Held || C.Ref == Own::StoredIn || C.Ref == Own::Pending) {
       Out.HandedOff = true;
       C.Ref = Own::HandedOff;
@@ -193,6 +193,37 @@ void RefFlow::Impl::onAcquisition(FunctionCtx &FC, const Tracked &T, ConfigSet &
   In = std::move(Out);
 }
 
+/// `unpin_user_pages(pages, ret)` where `ret` may still be the acquisition's
+/// error: a negative count is a huge one to the release (vmci's qp_release_pages()).
+void RefFlow::Impl::checkCount(FunctionCtx &FC, const Tracked &T, ConfigSet &In, const CallExpr *Rel,
+                               const Expr *Count, llvm::StringRef Name, const std::string &Through, RunResult &Out) {
+  if (!T.Call || !T.Result || T.ResultIsBytes)
+    return;
+  for (const Config &C : In.All) {
+    Value V = valueOf(FC, T, C, Count);
+    if (V.K != Value::Alias || V.Sym != T.Result)
+      continue;
+    uint8_t S = resolve(C, FC, T.Result).signClasses();
+    if (!(S & Neg) || !Out.Reported.insert(Rel).second)
+      continue;
+    RefFinding F;
+    F.Kind = RefFindingKind::NegativeCount;
+    F.Loc = Rel->getBeginLoc();
+    F.Message = Name.str() + "()" + Through + " releases '" + exprText(Count, Ctx, 40) + "' pages, the result of " +
+                T.Callee + "() at line " + std::to_string(line(T.Call->getBeginLoc())) +
+                ", on a path where it may be a negative error: as a page count it releases entries that hold "
+                "nothing; test it (> 0) first";
+    F.Notes.push_back({T.Call->getBeginLoc(), "acquired here; its result can be -errno"});
+    for (auto &[Cond, Truth] : Witnesses->last(C.Witness, 2)) {
+      auto *E = static_cast<const Expr *>(Cond);
+      F.Notes.push_back({E->getBeginLoc(), std::string("taking this path: '") + text(E) + "' is " +
+                                               (Truth ? "true" : "false")});
+    }
+    Out.Findings.push_back(std::move(F));
+    return;
+  }
+}
+
 void RefFlow::Impl::fixFor(RefFinding &Out, const CallExpr *Rel, ReleaseFamily Acquired) {
   static const std::pair<const char *, const char *> PinFixes[] = {
       {"put_page", "unpin_user_page"}, {"release_pages", "unpin_user_pages"}, {"folio_put", "unpin_folio"}};
@@ -232,7 +263,7 @@ void RefFlow::Impl::onRelease(FunctionCtx &FC, const Tracked &T, ConfigSet &In, 
                               RunResult &Out, bool Element) {
   bool Any = false;
   for (const Config &C : In.All)
-    Any |= C.holds() || C.Ref == Own::Released || C.Ref == Own::NotPinned;
+    Any |= C.holds() || C.Ref == Own::Released || C.Ref == Own::NotPinned || C.Ref == Own::Pending;
   if (!Any)
     return;
   Out.ReleasesSeen.push_back({Rel, Family});
@@ -241,7 +272,10 @@ void RefFlow::Impl::onRelease(FunctionCtx &FC, const Tracked &T, ConfigSet &In, 
   for (Config &C : In.All) {
     // Handed-off pages keep their family: a release through the owner they
     // were given to (`put_page(sg_page(sg))`) is checked like any other.
-    if (C.Ref == Own::HandedOff || C.Ref == Own::Pending) {
+    // Pending: a callee that may have kept them; releasing them now ends that.
+    if (C.Ref == Own::Pending)
+      C.Ref = Own::Held;
+    if (C.Ref == Own::HandedOff) {
       Config Probe = C;
       Probe.Ref = Own::Held;
       ConfigSet One;
@@ -306,6 +340,7 @@ void RefFlow::Impl::onRelease(FunctionCtx &FC, const Tracked &T, ConfigSet &In, 
       C.RelFam = Family;
       C.Prior = false;
       C.Kept = false;
+      C.Undisposed = false;
       continue;
     }
     if (C.Ref == Own::NotPinned) {
@@ -386,6 +421,8 @@ static void applyEffect(RefFlow::Impl &I, FunctionCtx &FC, const Tracked &T, Con
   }
   bool Element = I.enclosingLoop(C, T.F) != nullptr;
   std::string Through = " (through " + Name.str() + "(), which calls " + E.Via + ")";
+  if (E.CountParam && *E.CountParam < C->getNumArgs())
+    I.checkCount(FC, T, In, C, C->getArg(*E.CountParam), Name, Through, Out);
   if (E.Cases.empty()) {
     I.onRelease(FC, T, In, C, E.Family, Name, Through, Out, Element);
     return;
@@ -467,8 +504,15 @@ void RefFlow::Impl::onCall(FunctionCtx &FC, const Tracked &T, ConfigSet &In, con
     }
   } else if (const ReleaseFn *Rel = Model.release(Name)) {
     ModelKnown = true;
-    if (Rel->Arg < C->getNumArgs() && tracked(T, C->getArg(Rel->Arg)))
+    if (Rel->Arg < C->getNumArgs() && tracked(T, C->getArg(Rel->Arg))) {
+      if (Rel->CountArg && *Rel->CountArg < C->getNumArgs()) {
+        checkCount(FC, T, In, C, C->getArg(*Rel->CountArg), Name, "", Out);
+        if (auto *D = dyn_cast<DeclRefExpr>(C->getArg(*Rel->CountArg)->IgnoreParenImpCasts()))
+          if (auto *P = dyn_cast<ParmVarDecl>(D->getDecl()); P && !T.Call)
+            Out.CountParam = P->getFunctionScopeIndex();
+      }
       onRelease(FC, T, In, C, Rel->Family, Name, "", Out, enclosingLoop(C, T.F) != nullptr);
+    }
   } else if (Model.isFreeFunction(Name)) {
     ModelKnown = true;
     // Freeing the object the pages were stored in gives them back to us;
@@ -499,10 +543,19 @@ void RefFlow::Impl::onCall(FunctionCtx &FC, const Tracked &T, ConfigSet &In, con
         handOff(In, Out, &T);
       } else {
         AtomId Sym = resultAtom(FC, C);
+        std::optional<AtomId> Flag;
+        if (Sink->NotKeptFlagArg && *Sink->NotKeptFlagArg < C->getNumArgs())
+          if (auto *U = dyn_cast<UnaryOperator>(C->getArg(*Sink->NotKeptFlagArg)->IgnoreParenCasts());
+              U && U->getOpcode() == UO_AddrOf)
+            if ((Flag = atomOf(FC, T, U->getSubExpr())))
+              FC.Interesting.insert(*Flag);
+        if (Flag)
+          Out.MergeSink = C;
         for (Config &X : In.All)
-          if (X.holds()) {
+          if (X.holds() && !X.Undisposed) { // an element it did not take stays ours
             X.Ref = Own::Pending;
             X.Container = Sym;
+            X.KeepFlag = Flag ? *Flag : 0;
           }
       }
     }
@@ -579,12 +632,16 @@ void RefFlow::Impl::onCall(FunctionCtx &FC, const Tracked &T, ConfigSet &In, con
       while (Use && (isa<ImplicitCastExpr>(Use) || isa<ParenExpr>(Use)))
         Use = Parents.of(T.F).parent(Use);
       QualType RT = C->getType();
+      // page_size(page), page_to_nid(page): an unsigned number cannot say
+      // "failed", so the function is no taker; it looks at the page.
+      if (Unknown && E->Effect == ParamEffect::TakesOver && RT->isUnsignedIntegerType() && !RT->isBooleanType())
+        break;
       if (Unknown && E->Effect == ParamEffect::TakesOver && Use && !isa<CompoundStmt>(Use) &&
           !isa<LabelStmt>(Use) && (RT->isIntegerType() || RT->isPointerType())) {
         AtomId Sym = resultAtom(FC, C);
         AtomInfo &I = FC.Atoms.info(Sym);
         I.KeepsOnlyOnSuccess = true;
-        I.FailureClasses = RT->isBooleanType() ? Zero : RT->isPointerType() ? uint8_t(Zero | Neg) : Neg;
+        I.FailureClasses = RT->isBooleanType() ? Zero : RT->isPointerType() ? uint8_t(Zero | Neg) : uint8_t(Neg | Pos);
         for (Config &X : In.All)
           if (X.holds() && !X.OwnRef) {
             X.Ref = Own::Pending;
@@ -608,8 +665,17 @@ void RefFlow::Impl::onCall(FunctionCtx &FC, const Tracked &T, ConfigSet &In, con
       break;
     }
   }
-  if (ModelKnown && !Model.isFreeFunction(Name))
+  if (ModelKnown && !Model.isFreeFunction(Name)) {
+    // A known function still writes its out-parameters (`&same_page`).
+    for (Config &X : In.All)
+      for (const Expr *Arg : C->arguments())
+        if (auto *U = dyn_cast<UnaryOperator>(Arg->IgnoreParenCasts()); U && U->getOpcode() == UO_AddrOf)
+          if (auto *D = dyn_cast<DeclRefExpr>(U->getSubExpr()->IgnoreParenImpCasts()))
+            if (auto *V = dyn_cast<VarDecl>(D->getDecl()); V && !V->getType()->isRecordType() && !V->getType()->isArrayType())
+              if (auto VA = FC.Atoms.find("v:" + std::to_string(reinterpret_cast<uintptr_t>(V->getCanonicalDecl()))))
+                X.erase(*VA);
     return;
+  }
   invalidateAfterCall(FC, In, C);
 }
 

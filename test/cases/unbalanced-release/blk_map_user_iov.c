@@ -16,11 +16,12 @@ unsigned int queue_dma_alignment(const struct request_queue *q);
 struct bio *blk_rq_map_bio_alloc(struct request *rq, unsigned int nr_vecs, gfp_t gfp_mask);
 void blk_mq_map_bio_put(struct bio *bio);
 
-// CASE NEGATIVE unbalanced-release: modelled on block/blk-map.c:bio_map_user_iov() in 6.1
-// Pages added to the bio belong to it (bio_release_pages() at out_unmap, or the request's
-// completion); a page merged into the previous bvec (same_page) has its extra reference put;
-// the pages the bio refused are put by the 'while (j < npages)' loop. The alloc2 array is
-// freed when it is not the stack array. Correct code.
+// CASE POSITIVE unbalanced-release: modelled on block/blk-map.c:bio_map_user_iov() in 6.1 (as it is)
+// Reclassified by the lead after reading upstream: this 6.1 code drops the extra reference of a
+// same-page merge only in the "bio_add_hw_page() failed" branch, where same_page is never set; on
+// a successful merge the bio holds one reference for both segments and this one leaks. Fixed
+// upstream by 5905afc2c7bb ("block: fix pin count management when merging same-page segments"),
+// replay testdata/kernel/replays/blk-map-same-page-merge-ref-leak.
 static int bio_map_user_iov(struct request *rq, struct iov_iter *iter, gfp_t gfp_mask)
 {
 	unsigned int max_sectors = queue_max_hw_sectors(rq->q);
@@ -91,6 +92,7 @@ static int bio_map_user_iov(struct request *rq, struct iov_iter *iter, gfp_t gfp
 	if (ret)
 		goto out_unmap;
 	return 0;
+	// CHECK-MESSAGES: :[[@LINE-1]]:{{[0-9]+}}: warning: {{.*}} [pageref-unbalanced-release]
 
 out_unmap:
 	bio_release_pages(bio, false);
