@@ -200,7 +200,7 @@ struct RefFlow::Impl {
   void onAcquisition(FunctionCtx &FC, const Tracked &T, ConfigSet &In);
   void onRelease(FunctionCtx &FC, const Tracked &T, ConfigSet &In, const clang::CallExpr *Rel,
                  ReleaseFamily Family, llvm::StringRef Name, const std::string &Through, RunResult &Out,
-                 bool Element);
+                 bool Element, const clang::Expr *Arg = nullptr);
   void onCall(FunctionCtx &FC, const Tracked &T, ConfigSet &In, const clang::CallExpr *C, RunResult &Out);
   void onAssign(FunctionCtx &FC, const Tracked &T, ConfigSet &In, const clang::Expr *Lhs, const clang::Expr *Rhs,
                 const clang::Stmt *S, RunResult &Out, bool Compound);

@@ -87,6 +87,9 @@ struct Config {
   AtomId KeepFlag = 0; // a sink's `*same_page`: when true the sink did not keep the caller's reference
   bool Undisposed = false; // an element a loop did not dispose of (a merged same_page) is still held
   llvm::SmallVector<std::pair<AtomId, Value>, 6> Facts; // sorted by atom
+  // Names of the pages (local pointers) that on this path were pointed at
+  // something else since (`page = find_lock_page(...)` in a loop).
+  llvm::SmallVector<const void *, 2> DeadNames;
   uint32_t Witness = 0; // path notes (WitnessTable); not part of the identity
 
   const Value *get(AtomId A) const {
@@ -114,7 +117,8 @@ struct Config {
   bool sameOwnership(const Config &O) const {
     return Ref == O.Ref && Prior == O.Prior && Recorded == O.Recorded && RelFam == O.RelFam &&
            Container == O.Container && OwnerGone == O.OwnerGone && Parked == O.Parked && Kept == O.Kept &&
-           OwnRef == O.OwnRef && KeepFlag == O.KeepFlag && Undisposed == O.Undisposed;
+           OwnRef == O.OwnRef && KeepFlag == O.KeepFlag && Undisposed == O.Undisposed &&
+           DeadNames == O.DeadNames;
   }
   /// Every path this configuration stands for is one \p O stands for too:
   /// same ownership, and what \p O knows this one knows at least as precisely.

@@ -136,6 +136,7 @@ void RefFlow::Impl::onAcquisition(FunctionCtx &FC, const Tracked &T, ConfigSet &
     if (T.Result)
       N.set(T.Result, Value::signs(AnySign));
     auto Fresh = [&](Config &X, Own Taken) {
+      X.DeadNames.clear(); // the acquisition fills what its arguments name now
       if (X.Parked && T.SinglePage) {
         X.Parked = false;
         X.Ref = Own::HandedOff;
@@ -260,7 +261,24 @@ const char *acquiredWord(ReleaseFamily F) { return familyWord(F); }
 
 void RefFlow::Impl::onRelease(FunctionCtx &FC, const Tracked &T, ConfigSet &In, const CallExpr *Rel,
                               ReleaseFamily Family, llvm::StringRef Name, const std::string &Through,
-                              RunResult &Out, bool Element) {
+                              RunResult &Out, bool Element, const Expr *Arg) {
+  // On paths where the argument's name was pointed elsewhere, this releases
+  // some other page.
+  if (Arg) {
+    const Expr *S = stripViews(Arg);
+    if (auto P = objectPath(S); P && P->Suffix.empty()) {
+      ConfigSet Live, Dead;
+      for (const Config &C : In.All)
+        (llvm::is_contained(C.DeadNames, static_cast<const void *>(P->Root)) ? Dead : Live).All.push_back(C);
+      if (!Dead.empty()) {
+        if (!Live.empty())
+          onRelease(FC, T, Live, Rel, Family, Name, Through, Out, Element, nullptr);
+        In.All = std::move(Live.All);
+        In.All.insert(In.All.end(), Dead.All.begin(), Dead.All.end());
+        return;
+      }
+    }
+  }
   bool Any = false;
   for (const Config &C : In.All)
     Any |= C.holds() || C.Ref == Own::Released || C.Ref == Own::NotPinned || C.Ref == Own::Pending;
@@ -511,7 +529,7 @@ void RefFlow::Impl::onCall(FunctionCtx &FC, const Tracked &T, ConfigSet &In, con
           if (auto *P = dyn_cast<ParmVarDecl>(D->getDecl()); P && !T.Call)
             Out.CountParam = P->getFunctionScopeIndex();
       }
-      onRelease(FC, T, In, C, Rel->Family, Name, "", Out, enclosingLoop(C, T.F) != nullptr);
+      onRelease(FC, T, In, C, Rel->Family, Name, "", Out, enclosingLoop(C, T.F) != nullptr, C->getArg(Rel->Arg));
     }
   } else if (Model.isFreeFunction(Name)) {
     ModelKnown = true;
@@ -617,8 +635,10 @@ void RefFlow::Impl::onCall(FunctionCtx &FC, const Tracked &T, ConfigSet &In, con
       }
       if (Owner) {
         const FunctionDecl *Def = calleeDefinition(C, SM, /*AllowHeaderInline=*/true);
-        if (!Def)
-          continue; // the owner's other business
+        if (!Def) {
+          keep(In, Out); // a function of another file is given what holds them
+          break;
+        }
         if (const ParamEffect *E = fieldSummary(Def, A, Owner->Suffix, *Owner))
           applyEffect(*this, FC, T, In, C, *E, Out);
         break;
@@ -641,7 +661,12 @@ void RefFlow::Impl::onCall(FunctionCtx &FC, const Tracked &T, ConfigSet &In, con
         AtomId Sym = resultAtom(FC, C);
         AtomInfo &I = FC.Atoms.info(Sym);
         I.KeepsOnlyOnSuccess = true;
-        I.FailureClasses = RT->isBooleanType() ? Zero : RT->isPointerType() ? uint8_t(Zero | Neg) : uint8_t(Neg | Pos);
+        // int: 0 or -errno (nonzero fails); ssize_t, long: a count or -errno.
+        bool Status = RT->isSpecificBuiltinType(BuiltinType::Int) && !RT->getAs<TypedefType>();
+        I.FailureClasses = RT->isBooleanType()   ? Zero
+                           : RT->isPointerType() ? uint8_t(Zero | Neg)
+                           : Status              ? uint8_t(Neg | Pos)
+                                                 : Neg;
         for (Config &X : In.All)
           if (X.holds() && !X.OwnRef) {
             X.Ref = Own::Pending;
@@ -793,6 +818,16 @@ void RefFlow::Impl::onAssign(FunctionCtx &FC, const Tracked &T, ConfigSet &In, c
       }
     } else if (LV) {
       forget(FC, C, LV->getCanonicalDecl(), false);
+    }
+    // A name of the pages now names something else on this path.
+    if (LV && LV->getType()->isPointerType() && LV->isLocalVarDecl() && !Compound && RhsStripped != T.Call) {
+      const void *Key = LV->getCanonicalDecl();
+      bool IsName = llvm::any_of(T.Paths, [&](const ObjectPath &P) { return P.Root == Key && P.Suffix.empty(); });
+      auto It = llvm::find(C.DeadNames, Key);
+      if (IsName && !RhsTracked && It == C.DeadNames.end() && C.Ref != Own::NotAcquired)
+        C.DeadNames.push_back(Key);
+      else if (RhsTracked && It != C.DeadNames.end())
+        C.DeadNames.erase(It);
     }
     if (Overwrites && C.holds() && T.What == Tracked::Pages)
       C.Ref = Own::Lost;
