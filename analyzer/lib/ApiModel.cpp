@@ -253,9 +253,18 @@ std::optional<std::string> ApiModel::mergeJson(llvm::StringRef Text, llvm::Strin
         if (E.contains("count")) {
           if (!R.str(E, "count", W, Count))
             return false;
-          if (Count != "return-pages")
-            return R.fail(W, "'count' must be \"return-pages\"");
-          F.ReturnsCount = true;
+          if (Count == "return-pages")
+            F.ReturnsCount = true;
+          else if (Count == "returned-page")
+            F.ReturnsPage = true;
+          else
+            return R.fail(W, "'count' must be \"return-pages\" or \"returned-page\"");
+        }
+        if (E.contains("when_flag")) {
+          const json &Fl = E["when_flag"];
+          if (!Fl.is_object() || !R.str(Fl, "name", W + " when_flag", F.WhenFlagName) ||
+              !R.uns(Fl, "arg", W + " when_flag", F.WhenFlagArg, true))
+            return R.fail(W, "'when_flag' must be {\"arg\": N, \"name\": \"FLAG\"}");
         }
         New.Acquires[Name] = F;
         return true;

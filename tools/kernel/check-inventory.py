@@ -55,6 +55,9 @@ def main():
     ap.add_argument("-j", default="2")
     ap.add_argument("--command", choices=["inventory", "scan"], default="inventory",
                     help="inventory: clang-tidy-19 with the plugin; scan: the driver's own front end")
+    ap.add_argument("--from-scan", metavar="DIR",
+                    help="with --command scan: read DIR/pageref.json of a scan already made "
+                    "(the kernel-scan test's) instead of scanning again")
     a = ap.parse_args()
 
     expected = load_expected(a.expected)
@@ -62,16 +65,23 @@ def main():
         for e in expected:
             e["tool"], e["why"] = e["scan"], e["scan_why"]
     t0 = time.monotonic()
-    cmd = [a.pageref, a.command, "--debian", a.debian, "-o", a.out, "-j", a.j]
-    if a.command == "scan":
-        cmd += ["--format", "json", "--no-cache"]
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if a.from_scan:
+        if a.command != "scan":
+            sys.exit("--from-scan needs --command scan")
+        a.out = a.from_scan
+        if not os.path.exists(os.path.join(a.out, "pageref.json")):
+            sys.exit("%s: no pageref.json (run the kernel-scan-%s test first)" % (a.out, a.debian))
+    else:
+        cmd = [a.pageref, a.command, "--debian", a.debian, "-o", a.out, "-j", a.j]
+        if a.command == "scan":
+            cmd += ["--format", "json", "--no-cache"]
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        sys.stdout.write(r.stdout)
+        # scan exits 1 when it has findings; 2 is a failed run.
+        if r.returncode not in ((0, 1) if a.command == "scan" else (0,)):
+            sys.stderr.write(r.stderr)
+            sys.exit("pageref %s failed with exit status %d" % (a.command, r.returncode))
     elapsed = time.monotonic() - t0
-    sys.stdout.write(r.stdout)
-    # scan exits 1 when it has findings; 2 is a failed run.
-    if r.returncode not in ((0, 1) if a.command == "scan" else (0,)):
-        sys.stderr.write(r.stderr)
-        sys.exit("pageref %s failed with exit status %d" % (a.command, r.returncode))
     with open(os.path.join(a.out, "inventory.json" if a.command == "inventory" else "pageref.json")) as f:
         report = json.load(f)
     if isinstance(report["translation_units"], list):

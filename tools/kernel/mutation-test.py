@@ -76,10 +76,10 @@ MISMATCH = "pageref-release-mismatch"
 # Acquisitions that select a candidate function, and their family.
 ACQUIRE_RE = re.compile(
     r"\b(pin_user_pages\w*|get_user_pages\w*|iov_iter_get_pages2|"
-    r"iov_iter_get_pages_alloc2|iov_iter_extract_pages)\s*\(")
+    r"iov_iter_get_pages_alloc2|iov_iter_extract_pages|get_page|try_get_page|folio_get)\s*\(")
 RELEASE_RE = re.compile(
     r"\b(unpin_user_pages_dirty_lock|unpin_user_page_range_dirty_lock|"
-    r"unpin_user_pages|unpin_user_page|put_page|release_pages)\s*\(")
+    r"unpin_user_pages|unpin_user_page|put_page|folio_put|release_pages)\s*\(")
 SWAP = {
     "unpin_user_page": "put_page", "put_page": "unpin_user_page",
     "unpin_user_pages": "release_pages", "release_pages": "unpin_user_pages",
@@ -657,6 +657,24 @@ def kernel_version(tree):
     return "%s.%s" % (v.group(1), p.group(1)) if v and p else "?"
 
 
+def load_survivors(path):
+    out = {}
+    try:
+        lines = open(path).read().splitlines()
+    except OSError as e:
+        raise SystemExit("mutation-test: error: %s: %s" % (path, e.strerror))
+    for n, line in enumerate(lines, 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cols = line.split("\t")
+        if len(cols) != 6 or not cols[3].isdigit() or cols[4] not in ("equivalent", "engine-gap") \
+                or cols[2] not in ("remove-release", "swap-family"):
+            raise SystemExit("mutation-test: error: %s:%d: expected file, function, remove-release|swap-family, "
+                             "line, equivalent|engine-gap, why (tab-separated)" % (path, n))
+        out[(cols[0], cols[1], cols[2], int(cols[3]))] = (cols[4], cols[5])
+    return out
+
+
 def select(all_muts, preferred, use_all):
     """The preferred candidates (one mutation per (file, function, kind)) plus,
     with use_all or without a preference list, every discovered one. Returns
@@ -929,6 +947,12 @@ def main(argv=None):
                     "instead of clang-tidy with the plugin")
     ap.add_argument("--min", type=int, default=4, help="minimum number of mutations (default 4)")
     ap.add_argument("-j", "--jobs", type=int, default=2)
+    ap.add_argument("--survivors", metavar="FILE",
+                    help="the reviewed survivors: file<TAB>function<TAB>kind<TAB>line<TAB>equivalent|engine-gap"
+                    "<TAB>why; a listed one does not fail the run, an unlisted survivor or a listed one "
+                    "that is now killed does")
+    ap.add_argument("--min-kill", type=float, default=None, metavar="RATIO",
+                    help="with --survivors: at least this share of the non-equivalent mutants killed")
     ap.add_argument("--list", action="store_true",
                     help="only list the candidate functions and mutations; run nothing")
     ap.add_argument("--all", action="store_true",
@@ -1092,7 +1116,29 @@ def main(argv=None):
         problems.append("only %d functions (need 3)" % nfuncs)
     if nfiles < 2:
         problems.append("only %d files (need 2)" % nfiles)
-    if len(passed) != len(valid):
+    if a.survivors:
+        listed = load_survivors(a.survivors)
+        failed = {(m.path, m.fn.name, m.kind, m.line): m for m in valid if m.result["status"] != "PASS"}
+        unlisted = [k for k in failed if k not in listed]
+        stale = [k for k, v in listed.items() if k not in failed and
+                 any((m.path, m.fn.name, m.kind, m.line) == k for m in valid)]
+        equivalent = [k for k in failed if listed.get(k, ("",))[0] == "equivalent"]
+        gaps = [k for k in failed if listed.get(k, ("",))[0] == "engine-gap"]
+        live = len(valid) - len(equivalent)
+        kill = len(passed) / live if live else 1.0
+        print("survivors: %d equivalent, %d engine gaps, %d unlisted; %d of %d non-equivalent mutants "
+              "killed (%.0f%%)" % (len(equivalent), len(gaps), len(unlisted), len(passed), live, 100 * kill))
+        for k in sorted(gaps):
+            print("  engine gap: %s %s() %s line %d: %s" % (k[0], k[1], k[2], k[3], listed[k][1]))
+        for k in sorted(unlisted):
+            problems.append("survivor not in %s: %s\t%s\t%s\t%d" % (os.path.basename(a.survivors), *k))
+        for k in sorted(stale):
+            problems.append("listed survivor now killed (update %s): %s %s() %s line %d" % (
+                os.path.basename(a.survivors), *k))
+        if a.min_kill is not None and kill < a.min_kill:
+            problems.append("%.0f%% of the non-equivalent mutants killed (at least %.0f%%)" % (
+                100 * kill, 100 * a.min_kill))
+    elif len(passed) != len(valid):
         problems.append("%d of %d mutations did not make their check fire" % (
             len(valid) - len(passed), len(valid)))
     if missing:

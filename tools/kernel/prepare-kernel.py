@@ -51,9 +51,11 @@ ALLMODCONFIG_DISABLE = ["WERROR"]
 HELPER_RULE = "1"
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The API model names what selects a file (source tree, then installed layout).
+# Installed (and in the build tree, where share/pageref/ holds links to the
+# sources) the model sits beside this script, as PREFIX/share/pageref/.
 API_MODEL_CANDIDATES = [
+    os.path.join(HERE, "api-model.json"),
     os.path.join(HERE, "..", "..", "analyzer", "data", "api-model.json"),
-    os.path.join(HERE, "..", "api-model.json"),
 ]
 
 CONFIG_ENABLE = [

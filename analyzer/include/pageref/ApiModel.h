@@ -64,6 +64,9 @@ struct AcquireFn {
   std::optional<unsigned> PagesArg; // out array; when absent, the `struct page **` argument
   std::optional<unsigned> Arg;      // the page, for get_page()-style single references
   bool ReturnsCount = false;        // returns the number of pages obtained (or -errno)
+  bool ReturnsPage = false;         // returns the page, referenced (NULL or ERR_PTR() when it fails)
+  std::string WhenFlagName;         // ... only when argument WhenFlagArg names this flag (follow_page(FOLL_GET))
+  unsigned WhenFlagArg = 0;
   std::optional<unsigned> NrArg;    // how many pages were asked for
 };
 

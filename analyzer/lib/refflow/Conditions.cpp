@@ -727,7 +727,8 @@ void RefFlow::Impl::settle(FunctionCtx &FC, const Tracked &T, Config &C) {
     Value R = resolve(C, FC, T.Result);
     bool Failed = R.K == Value::Const ? R.C <= 0 : R.K == Value::Signs && !(R.S & Pos);
     // try_get_page() and friends return true on success.
-    if (T.SinglePage && R.K == Value::Signs)
+    // A returned page (follow_page(FOLL_GET)) fails as NULL or ERR_PTR().
+    if (T.SinglePage && R.K == Value::Signs && !(T.Call && T.Call->getType()->isPointerType()))
       Failed = R.S == Zero;
     if (Failed) {
       if (T.What == Tracked::Array) {

@@ -155,6 +155,10 @@ struct RefFlow::Impl {
   bool tracked(const Tracked &T, const clang::Expr *E);
   const clang::Expr *stripViews(const clang::Expr *E);
   bool pointsIntoForeignStorage(const ObjectPath &P, const clang::FunctionDecl *F);
+  bool handsOwnerToItsRelease(FunctionCtx &FC, const Tracked &T, const clang::CallExpr *C, const clang::Expr *Arg,
+                              ConfigSet &In);
+  bool linksOwnerIntoForeignStorage(const Tracked &T, const clang::CallExpr *C, const clang::Expr *Arg);
+  bool lookedUpInForeignStorage(const ObjectPath &P, const clang::FunctionDecl *F);
   std::vector<const clang::Expr *> pointerSources(const ObjectPath &P, const clang::FunctionDecl *F);
   IterKindSet extractKinds(const clang::CallExpr *Call);
   FunctionCtx &functionCtx(const clang::FunctionDecl *F);
@@ -263,7 +267,9 @@ struct RefFlow::Impl {
   struct FieldInfo {
     std::vector<FieldUse> Releases;                 // releases of pages kept in the field
     std::set<const clang::FieldDecl *> GuardFields; // fields the releasing functions test
+    std::set<const clang::FieldDecl *> CountFields; // fields that say how many they release
     std::vector<FieldStore> Stores;                 // acquired pages stored into it
+    bool OtherSources = false;                      // pages of no acquisition stored into it too
   };
   std::map<const clang::FieldDecl *, FieldInfo> FieldFacts;
   std::set<const clang::FieldDecl *> WillPinFields; // fields that hold an iov_iter_extract_will_pin() answer

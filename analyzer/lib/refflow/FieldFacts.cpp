@@ -95,6 +95,14 @@ void RefFlow::Impl::buildFieldFacts() {
           Cond = I->getCond();
         else if (auto *S = dyn_cast<SwitchStmt>(P); S && Cur != S->getCond())
           Cond = S->getCond();
+        // The bound of the loop that releases one page at a time
+        // (`for (i = 0; i < dma->nr_pages; i++) put_page(dma->pages[i])`):
+        // the count the owner's teardown releases.
+        bool Bound = false;
+        if (auto *L = dyn_cast<ForStmt>(P); L && Cur == L->getBody())
+          Cond = L->getCond(), Bound = true;
+        else if (auto *L = dyn_cast<WhileStmt>(P); L && Cur == L->getBody())
+          Cond = L->getCond(), Bound = true;
         if (!Cond)
           continue;
         struct Members : RecursiveASTVisitor<Members> {
@@ -106,9 +114,15 @@ void RefFlow::Impl::buildFieldFacts() {
               Out.insert(G->getCanonicalDecl());
             return true;
           }
-        } V(Rec, Info.GuardFields);
+        } V(Rec, Bound ? Info.CountFields : Info.GuardFields);
         V.TraverseStmt(const_cast<Expr *>(Cond));
       }
+      // The release's count argument (`unpin_user_pages(dma->pages, dma->nr_pages)`).
+      for (unsigned I = 0; I < Call->getNumArgs(); ++I)
+        if (I != Rel->Arg)
+          if (auto *M = dyn_cast<MemberExpr>(Call->getArg(I)->IgnoreParenImpCasts()))
+            if (auto *G = dyn_cast<FieldDecl>(M->getMemberDecl()); G && G->getParent() == Rec)
+              Info.CountFields.insert(G->getCanonicalDecl());
     }
     for (const BinaryOperator *B : assignmentsIn(F->getBody())) {
       auto *M = dyn_cast<MemberExpr>(B->getLHS()->IgnoreParenImpCasts());
@@ -124,21 +138,20 @@ void RefFlow::Impl::buildFieldFacts() {
   for (const FunctionDecl *F : Index.definitions()) {
     if (!F->getBody())
       continue;
-    std::vector<const BinaryOperator *> Assigns;
-    bool AssignsKnown = false;
+    std::vector<const BinaryOperator *> Assigns = assignmentsIn(F->getBody());
+    std::vector<Tracked> Here;
     for (const CallExpr *Call : callsIn(F->getBody())) {
       llvm::StringRef N = calleeName(Call);
       if (!Model.getPages(N) && !Model.acquire(N) && !calleeDefinition(Call, SM))
         continue;
       auto T = trackAcquisition(Call, F);
-      if (!T || T->SinglePage)
+      if (!T)
+        continue;
+      Here.push_back(*T);
+      if (T->SinglePage)
         continue;
       if (T->ForeignField)
         FieldFacts[T->ForeignField->getCanonicalDecl()].Stores.push_back({F, Call, T->Family});
-      if (!AssignsKnown) {
-        Assigns = assignmentsIn(F->getBody());
-        AssignsKnown = true;
-      }
       for (const BinaryOperator *B : Assigns)
         if (auto *M = dyn_cast<MemberExpr>(B->getLHS()->IgnoreParenImpCasts()); M && tracked(*T, B->getRHS()))
           if (auto *FD = dyn_cast<FieldDecl>(M->getMemberDecl()); FD && !Model.isContainerField(FD->getName()))
@@ -151,6 +164,25 @@ void RefFlow::Impl::buildFieldFacts() {
                                                            tracked(*T, S->getArg(Sink->Arg)))
           if (auto P = objectPath(S->getArg(*Sink->ContainerArg)); P && P->LastField)
             FieldFacts[P->LastField->getCanonicalDecl()].Stores.push_back({F, Call, T->Family});
+    }
+    // Pages of another source stored into a field (`ap->pages[n] = page` of
+    // the page cache, `= alloc_page()`): the field is mixed, and a release of
+    // such pages' families (put_page(), __free_page()) may be theirs.
+    for (const BinaryOperator *B : Assigns) {
+      QualType Ty = B->getRHS()->getType();
+      if (!Ty->isPointerType())
+        continue;
+      auto *RD = Ty->getPointeeType()->getAsRecordDecl();
+      if (!RD || (RD->getName() != "page" && RD->getName() != "folio"))
+        continue;
+      const FieldDecl *FD = heldField(B->getLHS(), Model);
+      if (!FD)
+        continue;
+      bool FromAcquisition = false;
+      for (const Tracked &T : Here)
+        FromAcquisition |= tracked(T, B->getRHS());
+      if (!FromAcquisition)
+        FieldFacts[FD].OtherSources = true;
     }
   }
   for (auto &[FD, Info] : FieldFacts)
@@ -192,6 +224,8 @@ std::vector<RefFinding> RefFlow::Impl::fieldFamilyFindings(const FunctionDecl *F
         }
       }
       if (!Bad || (AnyCompatible && Bad->Family != ReleaseFamily::PinIfWillPin) || U.UnderWillPin)
+        continue;
+      if (Info.OtherSources && (U.Family == ReleaseFamily::Ref || U.Family == ReleaseFamily::Free))
         continue;
       const RecordDecl *Rec = FD->getParent();
       std::string Field = "'" + (Rec->getName().empty() ? std::string("(anonymous)") : "struct " + Rec->getNameAsString()) +

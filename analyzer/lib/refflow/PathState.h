@@ -55,8 +55,8 @@ struct Value {
   /// The sign classes of a Const or Signs value.
   uint8_t signClasses() const {
     if (K == Const)
-      return C < 0 ? Neg : C == 0 ? Zero : Pos;
-    return K == Signs ? S : AnySign;
+      return uint8_t(C < 0 ? Neg : C == 0 ? Zero : Pos);
+    return K == Signs ? S : uint8_t(AnySign);
   }
 };
 

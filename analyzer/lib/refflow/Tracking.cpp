@@ -122,7 +122,7 @@ void RefFlow::Impl::addAliases(Tracked &T) {
         continue;
       const Expr *L = B->getLHS()->IgnoreParenImpCasts();
       auto LP = objectPath(L);
-      if (!LP || LP->Suffix.empty() && !isa<ArraySubscriptExpr>(L))
+      if (!LP || (LP->Suffix.empty() && !isa<ArraySubscriptExpr>(L)))
         continue;
       if (!LP->Suffix.empty() && !llvm::is_contained(T.Paths, *LP) && !isLocalAggregate(LP->Root)) {
         T.Paths.push_back(*LP);
@@ -165,6 +165,41 @@ bool RefFlow::Impl::pointsIntoForeignStorage(const ObjectPath &P, const Function
       return true;
   }
   return false;
+}
+
+/// `page = niu_find_rxpage(rp, addr, &link); ... get_page(page);`: a page
+/// found in a structure the caller owns (a lookup helper of this file given
+/// a parameter) gets its reference for that structure, which still holds it.
+bool RefFlow::Impl::lookedUpInForeignStorage(const ObjectPath &P, const FunctionDecl *F) {
+  if (!P.Suffix.empty() || !isa<VarDecl>(P.Root) || !cast<VarDecl>(P.Root)->isLocalVarDecl())
+    return false;
+  if (pointsIntoForeignStorage(P, F))
+    return true;
+  // Every value the local takes is a page someone else has a pointer to: a
+  // lookup, a view of another object (`virt_to_head_page(from->head)`,
+  // `page_folio(vmf->page)`), a walk of the page tables. Only a page this
+  // function allocated or acquired is its own.
+  auto Sources = pointerSources(P, F);
+  if (Sources.empty())
+    return false;
+  for (const Expr *E : Sources) {
+    const Expr *S = stripViews(E)->IgnoreParenCasts();
+    if (S->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull))
+      continue; // `struct folio *folio = NULL;`
+    if (isAllocation(S))
+      return false;
+    if (auto *Call = dyn_cast<CallExpr>(S)) {
+      const FunctionDecl *Def = calleeDefinition(Call, SM, /*AllowHeaderInline=*/true);
+      if (Model.acquire(calleeName(Call)) || Model.getPages(calleeName(Call)) || (Def && acquiredBy(Def)))
+        return false;
+      continue;
+    }
+    auto From = objectPath(S);
+    if (!From || (From->Suffix.empty() && !isa<ParmVarDecl>(From->Root) &&
+                  !(isa<VarDecl>(From->Root) && cast<VarDecl>(From->Root)->hasGlobalStorage())))
+      return false;
+  }
+  return true;
 }
 
 IterKindSet RefFlow::Impl::extractKinds(const CallExpr *Call) {
@@ -210,12 +245,23 @@ std::optional<Tracked> RefFlow::Impl::trackAcquisition(const CallExpr *Call, con
             PagesArg = Arg;
             break;
           }
+    } else if (A->ReturnsPage) {
+      // `page = follow_page(vma, addr, FOLL_GET)`: the returned page is referenced.
+      if (!A->WhenFlagName.empty() &&
+          (A->WhenFlagArg >= Call->getNumArgs() ||
+           exprText(Call->getArg(A->WhenFlagArg), Ctx, 400).find(A->WhenFlagName) == std::string::npos))
+        return std::nullopt;
+      ReturnedInto = resultVariable(Call, Parents.of(F));
+      if (!ReturnedInto)
+        return std::nullopt;
+      T.SinglePage = true;
     } else if (A->Arg && *A->Arg < Call->getNumArgs()) {
       T.SinglePage = true;
       PagesArg = Call->getArg(*A->Arg);
     }
-  } else if (const FunctionDecl *Def = calleeDefinition(Call, SM, /*AllowHeaderInline=*/false)) {
-    // A helper of this file that acquires pages for its caller.
+  } else if (const FunctionDecl *Def = calleeDefinition(Call, SM, /*AllowHeaderInline=*/true)) {
+    // A helper of this file, or an inline one of a header
+    // (get_user_page_fast_only()), that acquires pages for its caller.
     const AcquiredPages *A = acquiredBy(Def);
     if (!A)
       return std::nullopt;
@@ -255,11 +301,14 @@ std::optional<Tracked> RefFlow::Impl::trackAcquisition(const CallExpr *Call, con
       !Path->Root->getType()->isRecordType())
     return std::nullopt;
   T.Paths.push_back(*Path);
-  if (T.SinglePage) {
+  if (T.SinglePage && ReturnedInto) {
+    T.Foreign = false;
+  } else if (T.SinglePage) {
     // get_page(x->page), get_page(param): a reference taken for the struct
     // or the caller that holds the pointer; a successful return gives it to them.
     auto *GV = dyn_cast<VarDecl>(Path->Root);
-    T.Foreign = isa<ParmVarDecl>(Path->Root) || !Path->Suffix.empty() || (GV && GV->hasGlobalStorage());
+    T.Foreign = isa<ParmVarDecl>(Path->Root) || !Path->Suffix.empty() || (GV && GV->hasGlobalStorage()) ||
+                lookedUpInForeignStorage(*Path, F);
     if (!Path->Suffix.empty()) {
       T.ForeignOwner = Path->Root;
       T.ForeignField = Path->LastField;

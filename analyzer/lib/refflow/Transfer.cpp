@@ -617,6 +617,24 @@ void RefFlow::Impl::onCall(FunctionCtx &FC, const Tracked &T, ConfigSet &In, con
               keep(In, Out);
               break;
             }
+      // `list_add(&region->entry, &enclave->regions)`: the object this
+      // function made, which holds the pages, is linked into a structure of
+      // the caller's (a parameter's or a global's); its teardown owns them now.
+      if (!Pages && !Owner && T.Foreign && linksOwnerIntoForeignStorage(T, C, Arg)) {
+        for (Config &X : In.All)
+          if (X.holds()) {
+            X.Ref = Own::HandedOff;
+            Out.HandedOff = true;
+          }
+        continue;
+      }
+      // `kref_put(&req->refcount, dma_req_free)`, `call_rcu(&obj->rcu, free_fn)`:
+      // the object holding the pages goes to a function of this file that
+      // releases pages kept in that object's type.
+      if (!Pages && !Owner && handsOwnerToItsRelease(FC, T, C, Arg, In)) {
+        Out.HandedOff = true;
+        continue;
+      }
       // The object the pages were stored into escapes through the call.
       if (!Pages && !Owner)
         if (const VarDecl *R = argumentRoot(Arg))
@@ -663,10 +681,10 @@ void RefFlow::Impl::onCall(FunctionCtx &FC, const Tracked &T, ConfigSet &In, con
         I.KeepsOnlyOnSuccess = true;
         // int: 0 or -errno (nonzero fails); ssize_t, long: a count or -errno.
         bool Status = RT->isSpecificBuiltinType(BuiltinType::Int) && !RT->getAs<TypedefType>();
-        I.FailureClasses = RT->isBooleanType()   ? Zero
+        I.FailureClasses = RT->isBooleanType()   ? uint8_t(Zero)
                            : RT->isPointerType() ? uint8_t(Zero | Neg)
                            : Status              ? uint8_t(Neg | Pos)
-                                                 : Neg;
+                                                 : uint8_t(Neg);
         for (Config &X : In.All)
           if (X.holds() && !X.OwnRef) {
             X.Ref = Own::Pending;
@@ -871,10 +889,93 @@ void RefFlow::Impl::onAssign(FunctionCtx &FC, const Tracked &T, ConfigSet &In, c
       if (auto *M = dyn_cast<MemberExpr>(L); M && T.ForeignOwner && T.ForeignField)
         if (auto P = objectPath(M); P && P->Root == T.ForeignOwner)
           if (auto *FD = dyn_cast<FieldDecl>(M->getMemberDecl()); FD && FD != T.ForeignField)
-            if (const FieldInfo *Info = fieldInfo(T.ForeignField); Info && Info->GuardFields.count(FD->getCanonicalDecl()))
-              C.Recorded = true;
+            if (const FieldInfo *Info = fieldInfo(T.ForeignField)) {
+              if (Info->GuardFields.count(FD->getCanonicalDecl()))
+                C.Recorded = true;
+              // The count the owner's teardown releases (`dma->nr_pages = err`,
+              // `ap->num_pages += npages`); a constant (`= 0`) forgets them.
+              else if (Info->CountFields.count(FD->getCanonicalDecl()) &&
+                       valueOf(FC, T, C, Rhs).K != Value::Const)
+                C.Recorded = true;
+            }
     }
   }
+}
+
+bool RefFlow::Impl::handsOwnerToItsRelease(FunctionCtx &FC, const Tracked &T, const CallExpr *C, const Expr *Arg,
+                                           ConfigSet &In) {
+  auto *U = dyn_cast<UnaryOperator>(Arg->IgnoreParenCasts());
+  if (!U || U->getOpcode() != UO_AddrOf)
+    return false;
+  auto *M = dyn_cast<MemberExpr>(U->getSubExpr()->IgnoreParens());
+  if (!M)
+    return false;
+  const VarDecl *Root = argumentRoot(Arg);
+  const RecordDecl *Rec = cast<FieldDecl>(M->getMemberDecl())->getParent();
+  if (!Root || !Rec)
+    return false;
+  std::set<const FieldDecl *> Released; // the fields of Rec the callback releases
+  for (const Expr *Other : C->arguments()) {
+    auto *D = dyn_cast<DeclRefExpr>(Other->IgnoreParenImpCasts());
+    auto *Fn = D ? dyn_cast<FunctionDecl>(D->getDecl()) : nullptr;
+    if (!Fn || !(Fn = Fn->getDefinition()))
+      continue;
+    buildFieldFacts();
+    for (auto &[FD, Info] : FieldFacts)
+      if (FD->getParent() == Rec)
+        for (const FieldUse &Use : Info.Releases)
+          if (Use.F == Fn)
+            Released.insert(FD);
+  }
+  if (Released.empty())
+    return false;
+  // The pages are in the object: tracked through its field, or kept in one
+  // of those fields by this function (`req->page_list = page_list`) on this
+  // path: the field does not read 0 there (a kzalloc()ed request's field is
+  // 0 until the store).
+  bool Owned = T.ForeignOwner && T.ForeignOwner->getCanonicalDecl() == Root->getCanonicalDecl();
+  std::vector<AtomId> Fields;
+  for (const BinaryOperator *B : assignmentsIn(T.F->getBody()))
+    if (auto *LM = dyn_cast<MemberExpr>(B->getLHS()->IgnoreParenImpCasts()))
+      if (auto *FD = dyn_cast<FieldDecl>(LM->getMemberDecl()); FD && Released.count(FD->getCanonicalDecl()))
+        if (auto LP = objectPath(LM); LP && LP->Root->getCanonicalDecl() == Root->getCanonicalDecl() &&
+                                      tracked(T, B->getRHS()))
+          if (auto A = atomOf(FC, T, LM))
+            Fields.push_back(*A);
+  auto RA = FC.Atoms.find("v:" + std::to_string(reinterpret_cast<uintptr_t>(Root->getCanonicalDecl())));
+  bool Any = false;
+  for (Config &X : In.All) {
+    bool StoredThere = Owned;
+    for (AtomId A : Fields)
+      StoredThere |= resolve(X, FC, A).signClasses() != Zero;
+    if ((X.Ref == Own::StoredIn && RA && X.Container == *RA) || (X.holds() && StoredThere)) {
+      X.Ref = Own::HandedOff;
+      Any = true;
+    }
+  }
+  return Any;
+}
+
+bool RefFlow::Impl::linksOwnerIntoForeignStorage(const Tracked &T, const CallExpr *C, const Expr *Arg) {
+  auto *U = dyn_cast<UnaryOperator>(Arg->IgnoreParenCasts());
+  if (!U || U->getOpcode() != UO_AddrOf || !isa<MemberExpr>(U->getSubExpr()->IgnoreParens()))
+    return false;
+  auto AP = objectPath(U->getSubExpr());
+  auto *Root = AP ? dyn_cast<VarDecl>(AP->Root) : nullptr;
+  if (!Root || !Root->isLocalVarDecl() || !T.ForeignOwner ||
+      T.ForeignOwner->getCanonicalDecl() != Root->getCanonicalDecl())
+    return false;
+  for (const Expr *Other : C->arguments()) {
+    if (Other == Arg)
+      continue;
+    auto OP = objectPath(Other->IgnoreParenCasts());
+    if (!OP)
+      continue;
+    auto *OV = dyn_cast<VarDecl>(OP->Root);
+    if (isa<ParmVarDecl>(OP->Root) || (OV && OV->hasGlobalStorage()))
+      return true;
+  }
+  return false;
 }
 
 void RefFlow::Impl::transfer(FunctionCtx &FC, const Tracked &T, const Stmt *S, ConfigSet &In, RunResult &Out) {
