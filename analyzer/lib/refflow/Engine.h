@@ -31,6 +31,12 @@ namespace refflow {
 /// (`x->f`, `*x`, `x[i]` with x a pointer), or of a global; else null.
 const clang::VarDecl *throughPointerRoot(const clang::Expr *L);
 
+/// A parameter or a global: storage that outlives the call.
+bool isCallersStorage(const clang::ValueDecl *Root);
+
+/// `&obj->member` (or `&obj.member`): the member expression, else null.
+const clang::MemberExpr *memberAddress(const clang::Expr *Arg);
+
 /// One resource being followed through a function.
 struct Tracked {
   enum Resource : uint8_t {
@@ -158,7 +164,7 @@ struct RefFlow::Impl {
   bool handsOwnerToItsRelease(FunctionCtx &FC, const Tracked &T, const clang::CallExpr *C, const clang::Expr *Arg,
                               ConfigSet &In);
   bool linksOwnerIntoForeignStorage(const Tracked &T, const clang::CallExpr *C, const clang::Expr *Arg);
-  bool lookedUpInForeignStorage(const ObjectPath &P, const clang::FunctionDecl *F);
+  bool heldByOthers(const ObjectPath &P, const clang::FunctionDecl *F);
   std::vector<const clang::Expr *> pointerSources(const ObjectPath &P, const clang::FunctionDecl *F);
   IterKindSet extractKinds(const clang::CallExpr *Call);
   FunctionCtx &functionCtx(const clang::FunctionDecl *F);

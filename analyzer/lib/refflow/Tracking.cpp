@@ -86,6 +86,18 @@ const Stmt *RefFlow::Impl::enclosingLoop(const Stmt *S, const FunctionDecl *F) {
 
 /// A local struct (not a pointer to one) of this function: `zc_pfrag` in
 /// `struct page **pages = &zc_pfrag.page;`.
+bool refflow::isCallersStorage(const ValueDecl *Root) {
+  auto *V = dyn_cast_or_null<VarDecl>(Root);
+  return V && (isa<ParmVarDecl>(V) || V->hasGlobalStorage());
+}
+
+const MemberExpr *refflow::memberAddress(const Expr *Arg) {
+  auto *U = dyn_cast<UnaryOperator>(Arg->IgnoreParenCasts());
+  if (!U || U->getOpcode() != UO_AddrOf)
+    return nullptr;
+  return dyn_cast<MemberExpr>(U->getSubExpr()->IgnoreParens());
+}
+
 static bool isLocalAggregate(const ValueDecl *D) {
   auto *V = dyn_cast<VarDecl>(D);
   return V && V->isLocalVarDecl() && !isa<ParmVarDecl>(V) && !V->getType()->isPointerType();
@@ -160,17 +172,17 @@ bool RefFlow::Impl::pointsIntoForeignStorage(const ObjectPath &P, const Function
       continue;
     if (!From->Suffix.empty() && isLocalAggregate(From->Root))
       continue; // a field of a local struct: still this function's
-    if (!From->Suffix.empty() || isa<ParmVarDecl>(From->Root) ||
-        (isa<VarDecl>(From->Root) && cast<VarDecl>(From->Root)->hasGlobalStorage()))
+    if (!From->Suffix.empty() || isCallersStorage(From->Root))
       return true;
   }
   return false;
 }
 
-/// `page = niu_find_rxpage(rp, addr, &link); ... get_page(page);`: a page
-/// found in a structure the caller owns (a lookup helper of this file given
-/// a parameter) gets its reference for that structure, which still holds it.
-bool RefFlow::Impl::lookedUpInForeignStorage(const ObjectPath &P, const FunctionDecl *F) {
+/// A local page pointer whose every value is a page someone else holds a
+/// pointer to (`page = niu_find_rxpage(rp, addr, &link)`, `page = rp->pages[i]`,
+/// `folio = page_folio(vmf->page)`): a get_page() on it is a reference for
+/// those holders, not this function's own.
+bool RefFlow::Impl::heldByOthers(const ObjectPath &P, const FunctionDecl *F) {
   if (!P.Suffix.empty() || !isa<VarDecl>(P.Root) || !cast<VarDecl>(P.Root)->isLocalVarDecl())
     return false;
   if (pointsIntoForeignStorage(P, F))
@@ -195,8 +207,7 @@ bool RefFlow::Impl::lookedUpInForeignStorage(const ObjectPath &P, const Function
       continue;
     }
     auto From = objectPath(S);
-    if (!From || (From->Suffix.empty() && !isa<ParmVarDecl>(From->Root) &&
-                  !(isa<VarDecl>(From->Root) && cast<VarDecl>(From->Root)->hasGlobalStorage())))
+    if (!From || (From->Suffix.empty() && !isCallersStorage(From->Root)))
       return false;
   }
   return true;
@@ -306,9 +317,7 @@ std::optional<Tracked> RefFlow::Impl::trackAcquisition(const CallExpr *Call, con
   } else if (T.SinglePage) {
     // get_page(x->page), get_page(param): a reference taken for the struct
     // or the caller that holds the pointer; a successful return gives it to them.
-    auto *GV = dyn_cast<VarDecl>(Path->Root);
-    T.Foreign = isa<ParmVarDecl>(Path->Root) || !Path->Suffix.empty() || (GV && GV->hasGlobalStorage()) ||
-                lookedUpInForeignStorage(*Path, F);
+    T.Foreign = isCallersStorage(Path->Root) || !Path->Suffix.empty() || heldByOthers(*Path, F);
     if (!Path->Suffix.empty()) {
       T.ForeignOwner = Path->Root;
       T.ForeignField = Path->LastField;

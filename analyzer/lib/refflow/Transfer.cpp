@@ -904,16 +904,12 @@ void RefFlow::Impl::onAssign(FunctionCtx &FC, const Tracked &T, ConfigSet &In, c
 
 bool RefFlow::Impl::handsOwnerToItsRelease(FunctionCtx &FC, const Tracked &T, const CallExpr *C, const Expr *Arg,
                                            ConfigSet &In) {
-  auto *U = dyn_cast<UnaryOperator>(Arg->IgnoreParenCasts());
-  if (!U || U->getOpcode() != UO_AddrOf)
-    return false;
-  auto *M = dyn_cast<MemberExpr>(U->getSubExpr()->IgnoreParens());
-  if (!M)
-    return false;
+  const MemberExpr *M = memberAddress(Arg);
+  auto *Member = M ? dyn_cast<FieldDecl>(M->getMemberDecl()) : nullptr;
   const VarDecl *Root = argumentRoot(Arg);
-  const RecordDecl *Rec = cast<FieldDecl>(M->getMemberDecl())->getParent();
-  if (!Root || !Rec)
+  if (!Member || !Root)
     return false;
+  const RecordDecl *Rec = Member->getParent();
   std::set<const FieldDecl *> Released; // the fields of Rec the callback releases
   for (const Expr *Other : C->arguments()) {
     auto *D = dyn_cast<DeclRefExpr>(Other->IgnoreParenImpCasts());
@@ -957,10 +953,10 @@ bool RefFlow::Impl::handsOwnerToItsRelease(FunctionCtx &FC, const Tracked &T, co
 }
 
 bool RefFlow::Impl::linksOwnerIntoForeignStorage(const Tracked &T, const CallExpr *C, const Expr *Arg) {
-  auto *U = dyn_cast<UnaryOperator>(Arg->IgnoreParenCasts());
-  if (!U || U->getOpcode() != UO_AddrOf || !isa<MemberExpr>(U->getSubExpr()->IgnoreParens()))
-    return false;
-  auto AP = objectPath(U->getSubExpr());
+  const MemberExpr *M = memberAddress(Arg);
+  std::optional<ObjectPath> AP;
+  if (M)
+    AP = objectPath(M);
   auto *Root = AP ? dyn_cast<VarDecl>(AP->Root) : nullptr;
   if (!Root || !Root->isLocalVarDecl() || !T.ForeignOwner ||
       T.ForeignOwner->getCanonicalDecl() != Root->getCanonicalDecl())
@@ -968,11 +964,7 @@ bool RefFlow::Impl::linksOwnerIntoForeignStorage(const Tracked &T, const CallExp
   for (const Expr *Other : C->arguments()) {
     if (Other == Arg)
       continue;
-    auto OP = objectPath(Other->IgnoreParenCasts());
-    if (!OP)
-      continue;
-    auto *OV = dyn_cast<VarDecl>(OP->Root);
-    if (isa<ParmVarDecl>(OP->Root) || (OV && OV->hasGlobalStorage()))
+    if (auto OP = objectPath(Other->IgnoreParenCasts()); OP && isCallersStorage(OP->Root))
       return true;
   }
   return false;
