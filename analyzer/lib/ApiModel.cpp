@@ -171,7 +171,7 @@ std::optional<std::string> ApiModel::mergeJson(llvm::StringRef Text, llvm::Strin
 
   static const char *const Known[] = {
       "schema", "version", "comment", "get_pages", "iter_constructors", "iter_guards", "iter_type_getters",
-      "iter_flag_fields", "iterator_ops", "acquire", "release", "sinks", "container_getters", "container_fields",
+      "iter_flag_fields", "iter_flag_masks", "iter_param_contracts", "iterator_ops", "acquire", "release", "sinks", "container_getters", "container_fields",
       "page_views", "page_users", "owner_records", "owner_notes", "conditional_release_markers",
       "completion_fields", "wait_functions", "allocators", "free_functions", "page_handles",
       "sync_kiocb_inits", "sync_kiocb_tests", "refcount_puts",
@@ -317,6 +317,23 @@ std::optional<std::string> ApiModel::mergeJson(llvm::StringRef Text, llvm::Strin
         New.Allocators[Name] = F;
         return true;
       }) &&
+      R.table(Doc, "iter_flag_masks", [&](const json &E, const std::string &Name, const std::string &W) {
+        IterFlagMask F;
+        F.Name = Name;
+        if (!R.str(E, "flags_field", W, F.FlagsField) || !R.str(E, "iter_field", W, F.IterField) ||
+            !R.kinds(E, "kinds", W, F.Kinds))
+          return false;
+        New.FlagMasks[Name] = F;
+        return true;
+      }) &&
+      R.table(Doc, "iter_param_contracts", [&](const json &E, const std::string &Name, const std::string &W) {
+        IterParamContract F;
+        F.Name = Name;
+        if (!R.uns(E, "arg", W, F.Arg, true) || !R.kinds(E, "kinds", W, F.Kinds) || !R.str(E, "why", W, F.Why))
+          return false;
+        New.ParamContracts[Name + "#" + std::to_string(F.Arg)] = F;
+        return true;
+      }) &&
       R.table(Doc, "container_getters", [&](const json &E, const std::string &Name, const std::string &W) {
         ContainerGetterFn F;
         F.Name = Name;
@@ -409,6 +426,17 @@ std::optional<IterKindSet> ApiModel::iterFlagField(llvm::StringRef F) const {
   if (It == FlagFields.end())
     return std::nullopt;
   return It->second;
+}
+std::vector<const IterFlagMask *> ApiModel::iterFlagMasks(llvm::StringRef FlagsField) const {
+  std::vector<const IterFlagMask *> R;
+  for (auto &E : FlagMasks)
+    if (E.second.FlagsField == FlagsField)
+      R.push_back(&E.second);
+  return R;
+}
+const IterParamContract *ApiModel::iterParamContract(llvm::StringRef Function, unsigned Arg) const {
+  auto It = ParamContracts.find((Function + "#" + llvm::Twine(Arg)).str());
+  return It == ParamContracts.end() ? nullptr : &It->second;
 }
 llvm::StringRef ApiModel::ownerNote(llvm::StringRef O) const {
   auto It = OwnerNotes.find(O);

@@ -25,6 +25,17 @@ ObjectPath appendSuffix(ObjectPath Base, const ObjectPath &WithSuffix) {
   return Base;
 }
 
+/// \p E names \p Name: an enumerator or variable of that name, or a macro
+/// of that name it was expanded from (`#define MSG_SPLICE_PAGES 0x8000000`).
+static bool spelledAs(const Expr *E, llvm::StringRef Name, const SourceManager &SM, const LangOptions &LO) {
+  if (auto *D = dyn_cast<DeclRefExpr>(E->IgnoreParenCasts()))
+    return D->getDecl()->getName() == Name;
+  for (SourceLocation L = E->getBeginLoc(); L.isMacroID(); L = SM.getImmediateMacroCallerLoc(L))
+    if (Lexer::getImmediateMacroName(L, SM, LO) == Name)
+      return true;
+  return false;
+}
+
 CallerClassifier::Impl::Impl(ASTContext &Ctx, const ApiModel &M, ClassifierLimits L, const TuIndex &I)
     : Ctx(Ctx), SM(Ctx.getSourceManager()), Model(M), Limits(L), Index(I) {
   IterKindSet Found;
@@ -60,6 +71,28 @@ std::optional<IterKindSet> CallerClassifier::Impl::condKinds(const Expr *C, bool
       if (!L || !R)
         return std::nullopt;
       return *L | *R;
+    }
+    // `msg->msg_flags & MSG_SPLICE_PAGES`: a flag of the struct that holds
+    // the iterator (iter_flag_masks). Only its being set says anything.
+    if (Op == BO_And) {
+      for (int Side = 0; Side < 2; ++Side) {
+        auto *Flags = dyn_cast<MemberExpr>((Side ? B->getRHS() : B->getLHS())->IgnoreParenImpCasts());
+        const Expr *Mask = (Side ? B->getLHS() : B->getRHS())->IgnoreParenCasts();
+        if (!Flags || !It.LastField)
+          continue;
+        for (const IterFlagMask *FM : Model.iterFlagMasks(Flags->getMemberDecl()->getName())) {
+          if (It.LastField->getName() != FM->IterField || !spelledAs(Mask, FM->Name, SM, Ctx.getLangOpts()))
+            continue;
+          auto Holder = objectPath(Flags->getBase());
+          if (!Holder || Holder->Root != It.Root ||
+              Holder->Suffix + "." + std::to_string(reinterpret_cast<uintptr_t>(It.LastField->getCanonicalDecl())) !=
+                  It.Suffix)
+            continue;
+          if (Truth)
+            return FM->Kinds;
+        }
+      }
+      return std::nullopt;
     }
     if (Op == BO_EQ || Op == BO_NE) {
       // iov_iter_type(i) == ITER_BVEC, i->iter_type != ITER_UBUF
@@ -354,6 +387,14 @@ IterKindsResult CallerClassifier::Impl::kindsOfPathUncached(const ObjectPath &It
       return R;
     }
     unsigned Index_ = Parm->getFunctionScopeIndex();
+    // A contract of the API model: what every caller passes, wherever it is.
+    if (It.Suffix.empty())
+      if (const IterParamContract *PC = Model.iterParamContract(Name, Index_)) {
+        R.Kinds = PC->Kinds;
+        R.Why.push_back({F->getLocation(), "'" + It.Spelling + "' of " + Name + "() is " + (PC->Kinds & Universe).str() +
+                                               " by the API model: " + PC->Why});
+        return R;
+      }
     unsigned Seen = 0;
     for (const CallSite &CS : Index.callersOf(F)) {
       if (!CS.Caller || Index_ >= CS.Call->getNumArgs())

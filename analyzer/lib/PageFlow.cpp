@@ -197,11 +197,12 @@ struct PageTracker {
     Out.Releases.push_back(std::move(R));
   }
 
-  void addSink(const std::string &Owner, const std::string &Via, const FunctionDecl *F, SourceLocation Loc) {
+  void addSink(const std::string &Owner, const std::string &Via, const FunctionDecl *F, SourceLocation Loc,
+               bool TakesOwnRef = false) {
     for (const PageSink &S : Out.Sinks)
       if (S.Loc == Loc && S.Owner == Owner)
         return;
-    Out.Sinks.push_back({Owner, Via, I.fnName(F), Loc});
+    Out.Sinks.push_back({Owner, Via, I.fnName(F), Loc, TakesOwnRef});
   }
 
   /// Looks through compound_head(), page_folio() and the like.
@@ -427,7 +428,7 @@ struct PageTracker {
           const Expr *Container =
               Sink->ContainerArg && *Sink->ContainerArg < Call->getNumArgs() ? Call->getArg(*Sink->ContainerArg) : nullptr;
           addSink(Container ? ownerOfContainer(Container, Sink->Owner, F) : Sink->Owner, Name.str() + "()", F,
-                  Call->getBeginLoc());
+                  Call->getBeginLoc(), Sink->TakesOwnRef);
           if (Container)
             if (auto P = objectPath(Container))
               trackContainer(*P, F, Depth, Sink->Owner);
@@ -716,8 +717,10 @@ void CallerClassifier::Impl::decideVerdict(const GetPagesFn &Get, CallerFacts &O
     return R.Function + "() in " + R.InFunction + "() at " + at(SM, R.Loc);
   };
 
+  // A sink that takes its own reference (get_page() inside) keeps none of
+  // the caller's: whatever the owner does later, it does with its own.
   for (const PageSink &S : Out.Sinks)
-    if (Model.ownerDropsRefs(S.Owner)) {
+    if (Model.ownerDropsRefs(S.Owner) && !S.TakesOwnRef) {
       Out.Result = Verdict::NeedsRefs;
       llvm::StringRef Note = Model.ownerNote(S.Owner);
       Out.Reason = "pages go into " + S.Owner + " (" + S.Via + " in " + S.InFunction + "() at " + at(SM, S.Loc) +

@@ -49,6 +49,24 @@ struct IterGuardFn {
   bool WillPin = false; // iov_iter_extract_will_pin(): also says "pages are pinned"
 };
 
+/// A flag that, set in a struct, says which kinds its iterator can be:
+/// `msg->msg_flags & MSG_SPLICE_PAGES` means `msg->msg_iter` holds kernel pages.
+struct IterFlagMask {
+  std::string Name;       // the flag's macro or enumerator (MSG_SPLICE_PAGES)
+  std::string FlagsField; // the field tested (msg_flags)
+  std::string IterField;  // the iterator field of the same struct (msg_iter)
+  IterKindSet Kinds;      // the kinds the iterator can be when the flag is set
+};
+
+/// What every caller of a function of another file passes as one iterator
+/// parameter (skb_splice_from_iter(): MSG_SPLICE_PAGES iterators only).
+struct IterParamContract {
+  std::string Name; // the function
+  unsigned Arg = 0;
+  IterKindSet Kinds;
+  std::string Why;
+};
+
 enum class ReleaseShape { Page, Folio, Array, List, Bio };
 struct ReleaseFn {
   std::string Name;
@@ -148,6 +166,10 @@ public:
   bool isIterTypeGetter(llvm::StringRef Name) const;
   /// Kinds implied by a true test of a flag field of struct iov_iter (user_backed).
   std::optional<IterKindSet> iterFlagField(llvm::StringRef Field) const;
+  /// The flag masks that test \p FlagsField (msg_flags).
+  std::vector<const IterFlagMask *> iterFlagMasks(llvm::StringRef FlagsField) const;
+  /// The iterator kinds \p Function's parameter \p Arg receives by contract.
+  const IterParamContract *iterParamContract(llvm::StringRef Function, unsigned Arg) const;
   bool isIteratorOp(llvm::StringRef FieldName) const;
   /// The owner a record type stands for when pages are stored into it
   /// (pipe_buffer -> pipe-buffers); empty if none.
@@ -195,6 +217,8 @@ private:
   llvm::StringMap<bool> RefcountPuts;
   llvm::StringMap<bool> TypeGetters;
   llvm::StringMap<IterKindSet> FlagFields;
+  llvm::StringMap<IterFlagMask> FlagMasks;
+  llvm::StringMap<IterParamContract> ParamContracts; // "function#arg"
   llvm::StringMap<bool> IteratorOps;
   llvm::StringMap<std::string> OwnerRecords;
   llvm::StringMap<std::string> OwnerNotes;

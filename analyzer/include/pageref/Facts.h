@@ -38,6 +38,7 @@ struct PageSink {
   std::string Via;   // the function or field that takes them
   std::string InFunction;
   clang::SourceLocation Loc;
+  bool TakesOwnRef = false; // skb_append_pagefrags(): the owner holds its own reference, not the caller's
 };
 
 /// A call that drops the references.

@@ -158,6 +158,7 @@ struct RefFlow::Impl {
   std::optional<Tracked> trackAcquisition(const clang::CallExpr *Call, const clang::FunctionDecl *F);
   std::optional<Tracked> trackAllocatedArray(const Tracked &Pages);
   void addAliases(Tracked &T);
+  bool isOtherSlice(const Tracked &T, const clang::VarDecl *V, const clang::Expr *Init);
   bool tracked(const Tracked &T, const clang::Expr *E);
   const clang::Expr *stripViews(const clang::Expr *E);
   bool pointsIntoForeignStorage(const ObjectPath &P, const clang::FunctionDecl *F);
@@ -165,6 +166,8 @@ struct RefFlow::Impl {
                               ConfigSet &In);
   bool linksOwnerIntoForeignStorage(const Tracked &T, const clang::CallExpr *C, const clang::Expr *Arg);
   bool heldByOthers(const ObjectPath &P, const clang::FunctionDecl *F);
+  bool addressStoredBefore(const ObjectPath &P, const clang::CallExpr *Acq, const clang::FunctionDecl *F);
+  const clang::CallExpr *sinkedBefore(const ObjectPath &P, const clang::CallExpr *Acq, const clang::FunctionDecl *F);
   std::vector<const clang::Expr *> pointerSources(const ObjectPath &P, const clang::FunctionDecl *F);
   IterKindSet extractKinds(const clang::CallExpr *Call);
   FunctionCtx &functionCtx(const clang::FunctionDecl *F);
@@ -279,9 +282,11 @@ struct RefFlow::Impl {
   };
   std::map<const clang::FieldDecl *, FieldInfo> FieldFacts;
   std::set<const clang::FieldDecl *> WillPinFields; // fields that hold an iov_iter_extract_will_pin() answer
+  std::set<const clang::VarDecl *> CountGlobals;    // globals some release takes its count from
   bool FieldFactsBuilt = false;
   void buildFieldFacts();
   const FieldInfo *fieldInfo(const clang::FieldDecl *F);
+  bool splitByFamily(const FieldUse &U, const clang::FieldDecl *FD);
   std::vector<RefFinding> fieldFamilyFindings(const clang::FunctionDecl *F);
 };
 

@@ -81,6 +81,27 @@ void RefFlow::Impl::buildFieldFacts() {
           break;
         Arg = stripViews(Only);
       }
+      // Global counts: `unpin_user_pages(g_pages, g_nr)`, `for (i = 0; i < g_nr; i++) put_page(...)`.
+      {
+        struct Globals : RecursiveASTVisitor<Globals> {
+          std::set<const VarDecl *> &Out;
+          explicit Globals(std::set<const VarDecl *> &O) : Out(O) {}
+          bool VisitDeclRefExpr(DeclRefExpr *D) {
+            if (auto *G = dyn_cast<VarDecl>(D->getDecl()); G && G->hasGlobalStorage() && G->getType()->isIntegerType())
+              Out.insert(G->getCanonicalDecl());
+            return true;
+          }
+        } V(CountGlobals);
+        for (unsigned I = 0; I < Call->getNumArgs(); ++I)
+          if (I != Rel->Arg)
+            V.TraverseStmt(const_cast<Expr *>(Call->getArg(I)));
+        if (const Stmt *L = enclosingLoop(Call, F)) {
+          if (auto *Fo = dyn_cast<ForStmt>(L); Fo && Fo->getCond())
+            V.TraverseStmt(const_cast<Expr *>(Fo->getCond()));
+          else if (auto *W = dyn_cast<WhileStmt>(L))
+            V.TraverseStmt(const_cast<Expr *>(W->getCond()));
+        }
+      }
       const FieldDecl *FD = heldField(Arg, Model);
       if (!FD)
         continue;
@@ -187,7 +208,42 @@ void RefFlow::Impl::buildFieldFacts() {
   }
   for (auto &[FD, Info] : FieldFacts)
     for (FieldUse &U : Info.Releases)
-      U.UnderWillPin = underWillPinTest(U.Call, U.F);
+      U.UnderWillPin = underWillPinTest(U.Call, U.F) || splitByFamily(U, FD);
+}
+
+/// `if (shm->flags & TEE_SHM_USER_MAPPED) unpin_user_pages(shm->pages, n);
+/// else shm_put_kernel_pages(shm->pages, n);`: the test chooses between the
+/// families, so it is the recorded answer to "were they pinned?" (a flag set
+/// with the pages, as `dio->is_pinned` is), whatever it is spelled as.
+bool RefFlow::Impl::splitByFamily(const FieldUse &U, const FieldDecl *FD) {
+  const BodyParents &BP = Parents.of(U.F);
+  const Stmt *Cur = U.Call;
+  for (const Stmt *P = BP.parent(Cur); P; Cur = P, P = BP.parent(P)) {
+    auto *I = dyn_cast<IfStmt>(P);
+    if (!I || Cur == I->getCond())
+      continue;
+    const Stmt *Other = Cur == I->getThen() ? I->getElse() : I->getThen();
+    if (!Other)
+      continue;
+    for (const CallExpr *C : callsIn(Other)) {
+      for (unsigned A = 0; A < C->getNumArgs(); ++A) {
+        if (heldField(stripViews(C->getArg(A)), Model) != FD)
+          continue;
+        std::optional<ReleaseFamily> Fam;
+        if (const ReleaseFn *Rel = Model.release(calleeName(C)); Rel && Rel->Arg == A)
+          Fam = Rel->Family;
+        else if (const FunctionDecl *Def = calleeDefinition(C, SM)) {
+          const FunctionSummary &S = summaryOf(Def);
+          if (auto It = S.Params.find(A); It != S.Params.end() && It->second.Effect == ParamEffect::Releases)
+            Fam = It->second.Family;
+        }
+        if (Fam && *Fam != U.Family)
+          return true;
+      }
+    }
+    return false; // only the innermost test decides between the two
+  }
+  return false;
 }
 
 const RefFlow::Impl::FieldInfo *RefFlow::Impl::fieldInfo(const FieldDecl *F) {

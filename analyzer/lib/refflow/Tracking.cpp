@@ -106,6 +106,138 @@ static bool isLocalAggregate(const ValueDecl *D) {
 /// Local pointers that take pages out of the array (`page = pages[i]`), a
 /// pfn or physical address of them (`pfn = page_to_pfn(page)`), and local
 /// aggregates they are stored into (`bvec[i].bv_page = page`).
+/// `pages_info = pages_stat + n` where one of the two is the array another
+/// acquisition of the function fills: slices of one allocation, each with
+/// its own pages, not two names for the same ones (vmw_mksstat_add_ioctl()).
+bool RefFlow::Impl::isOtherSlice(const Tracked &T, const VarDecl *V, const Expr *Init) {
+  auto *B = dyn_cast<BinaryOperator>(Init->IgnoreParenCasts());
+  if (!B || B->getOpcode() != BO_Add || !B->getLHS()->getType()->isPointerType())
+    return false;
+  if (auto K = constant(B->getRHS()); K && *K == 0)
+    return false;
+  auto Base = objectPath(B->getLHS());
+  for (const CallExpr *C : callsIn(T.F->getBody())) {
+    if (C == T.Call)
+      continue;
+    llvm::StringRef N = calleeName(C);
+    if (!Model.acquire(N) && !Model.getPages(N))
+      continue;
+    for (const Expr *A : C->arguments())
+      if (isPageCarryingType(A->getType()) && A->getType()->getPointeeType()->isPointerType())
+        if (auto *D = dyn_cast<DeclRefExpr>(A->IgnoreParenImpCasts())) {
+          const Decl *Filled = D->getDecl()->getCanonicalDecl();
+          if (Filled == V->getCanonicalDecl() || (Base && Base->Suffix.empty() && Filled == Base->Root))
+            return true;
+        }
+  }
+  return false;
+}
+
+/// A sink call earlier in the same block that put the page \p P into a
+/// container the function does not own (a parameter's, a field's).
+const CallExpr *RefFlow::Impl::sinkedBefore(const ObjectPath &P, const CallExpr *Acq, const FunctionDecl *F) {
+  const BodyParents &BP = Parents.of(F);
+  auto TopIn = [&](const Stmt *S, const CompoundStmt *&Block) -> const Stmt * {
+    for (const Stmt *Up = BP.parent(S); Up; S = Up, Up = BP.parent(Up))
+      if ((Block = dyn_cast<CompoundStmt>(Up)))
+        return S;
+    return nullptr;
+  };
+  const CompoundStmt *AcqBlock = nullptr;
+  const Stmt *AcqTop = TopIn(Acq, AcqBlock);
+  if (!AcqTop)
+    return nullptr;
+  for (const CallExpr *C : callsIn(F->getBody())) {
+    const SinkFn *Sink = Model.sink(calleeName(C));
+    if (!Sink || Sink->TakesOwnRef || !Sink->ContainerArg || Sink->Arg >= C->getNumArgs() ||
+        *Sink->ContainerArg >= C->getNumArgs())
+      continue;
+    auto Page = objectPath(stripViews(C->getArg(Sink->Arg)));
+    if (!Page || *Page != P)
+      continue;
+    auto Container = objectPath(C->getArg(*Sink->ContainerArg));
+    if (!Container || (Container->Suffix.empty() && !isCallersStorage(Container->Root)))
+      continue;
+    const CompoundStmt *Block = nullptr;
+    const Stmt *Top = TopIn(C, Block);
+    if (Block != AcqBlock || !Top)
+      continue;
+    for (const Stmt *S : AcqBlock->body()) {
+      if (S == AcqTop)
+        break;
+      if (S == Top)
+        return C;
+    }
+  }
+  return nullptr;
+}
+
+/// `txb->kvec[0].iov_base = whdr; ... get_page(virt_to_head_page(trailer)); return txb;`
+/// with whdr and trailer both addresses in one buffer: the object that
+/// points into the page (returned, or the caller's) holds the reference.
+bool RefFlow::Impl::addressStoredBefore(const ObjectPath &P, const CallExpr *Acq, const FunctionDecl *F) {
+  auto *V = dyn_cast<VarDecl>(P.Root);
+  if (!P.Suffix.empty() || !V || !V->isLocalVarDecl() || !V->getType()->isPointerType() ||
+      isPageCarryingType(V->getType()))
+    return false;
+  auto Stores = localStoresIn(F->getBody());
+  // The buffer an address points into: through `a = b + k` and `a = b` copies.
+  auto BaseOf = [&](const VarDecl *X) {
+    for (unsigned Hop = 0; Hop < 4; ++Hop) {
+      const Expr *Only = nullptr;
+      unsigned N = 0;
+      for (auto &[W, Value] : Stores)
+        if (W->getCanonicalDecl() == X->getCanonicalDecl())
+          Only = Value, ++N;
+      if (N != 1)
+        break;
+      const Expr *E = Only->IgnoreParenCasts();
+      while (auto *B = dyn_cast<BinaryOperator>(E))
+        if (B->isAdditiveOp() && B->getLHS()->getType()->isPointerType())
+          E = B->getLHS()->IgnoreParenCasts();
+        else
+          break;
+      auto *D = dyn_cast<DeclRefExpr>(E);
+      auto *Next = D ? dyn_cast<VarDecl>(D->getDecl()) : nullptr;
+      if (!Next || !Next->isLocalVarDecl())
+        break;
+      X = Next;
+    }
+    return X->getCanonicalDecl();
+  };
+  const VarDecl *Buffer = BaseOf(V);
+  if (Buffer == V->getCanonicalDecl())
+    return false; // not derived from a buffer: nothing to compare with
+  struct Returns : RecursiveASTVisitor<Returns> {
+    std::set<const Decl *> Vars;
+    bool VisitReturnStmt(ReturnStmt *R) {
+      if (auto *D = dyn_cast_or_null<DeclRefExpr>(R->getRetValue() ? R->getRetValue()->IgnoreParenCasts() : nullptr))
+        Vars.insert(D->getDecl()->getCanonicalDecl());
+      return true;
+    }
+  } Rets;
+  Rets.TraverseStmt(F->getBody());
+  const std::set<const Decl *> &Returned = Rets.Vars;
+  for (const BinaryOperator *B : assignmentsIn(F->getBody())) {
+    if (!SM.isBeforeInTranslationUnit(B->getBeginLoc(), Acq->getBeginLoc()) || !isa<MemberExpr>(B->getLHS()->IgnoreParenImpCasts()))
+      continue;
+    const VarDecl *Owner = throughPointerRoot(B->getLHS());
+    if (!Owner || !(isCallersStorage(Owner) || Returned.count(Owner->getCanonicalDecl())))
+      continue;
+    const Expr *R = B->getRHS()->IgnoreParenCasts();
+    while (auto *A = dyn_cast<BinaryOperator>(R))
+      if (A->isAdditiveOp() && A->getLHS()->getType()->isPointerType())
+        R = A->getLHS()->IgnoreParenCasts();
+      else
+        break;
+    auto *D = dyn_cast<DeclRefExpr>(R);
+    auto *W = D ? dyn_cast<VarDecl>(D->getDecl()) : nullptr;
+    if (W && W->isLocalVarDecl() && BaseOf(W) == Buffer)
+      return true;
+  }
+  return false;
+}
+
 void RefFlow::Impl::addAliases(Tracked &T) {
   auto Stores = localStoresIn(T.F->getBody());
   auto Add = [&](const ValueDecl *V) {
@@ -123,7 +255,7 @@ void RefFlow::Impl::addAliases(Tracked &T) {
     for (auto &[V, Init] : Stores)
       if ((V->getType()->isPointerType() || V->getType()->isIntegerType() ||
            (V->getType()->isRecordType() && isa<InitListExpr>(Init->IgnoreParenCasts()))) &&
-          tracked(T, Init))
+          tracked(T, Init) && !isOtherSlice(T, V, Init))
         Changed |= Add(V);
     // Stores into a local array or struct of this function (not through a
     // pointer): the aggregate now carries the page. Stores into a field
@@ -315,6 +447,10 @@ std::optional<Tracked> RefFlow::Impl::trackAcquisition(const CallExpr *Call, con
   if (T.SinglePage && ReturnedInto) {
     T.Foreign = false;
   } else if (T.SinglePage) {
+    // `__skb_fill_netmem_desc(to, 0, page_to_netmem(page), ...); get_page(page);`:
+    // the page already sits in a container of the caller's; the reference is that container's.
+    if (sinkedBefore(*Path, Call, F) || addressStoredBefore(*Path, Call, F))
+      return std::nullopt;
     // get_page(x->page), get_page(param): a reference taken for the struct
     // or the caller that holds the pointer; a successful return gives it to them.
     T.Foreign = isCallersStorage(Path->Root) || !Path->Suffix.empty() || heldByOthers(*Path, F);
@@ -338,7 +474,7 @@ std::optional<Tracked> RefFlow::Impl::trackAcquisition(const CallExpr *Call, con
     // pages land in the local storage the pointer points to.
     for (const Expr *Src : pointerSources(*Path, F)) {
       auto From = objectPath(Src);
-      if (!From)
+      if (!From || (Path->Suffix.empty() && isOtherSlice(T, cast<VarDecl>(Path->Root), Src)))
         continue;
       // The field of a local struct: the struct itself carries the page
       // (`tls_append_frag(record, &zc_pfrag, copy)` hands it on).

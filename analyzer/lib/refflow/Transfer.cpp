@@ -798,6 +798,9 @@ void RefFlow::Impl::onAssign(FunctionCtx &FC, const Tracked &T, ConfigSet &In, c
       if (auto *FD = dyn_cast<FieldDecl>(M->getMemberDecl()))
         Out.FieldStores.push_back({FD, S});
   }
+  // `pin_longterm_test_pages = pages`: a global outlives the call like a field.
+  bool IntoGlobal = RhsTracked && LV && LV->hasGlobalStorage() && LV->getType()->isPointerType();
+  IntoNonLocal |= IntoGlobal;
   // The stored value is the object the pages sit in: it escapes.
   std::optional<AtomId> RhsContainer;
   if (!LV || LV->hasGlobalStorage())
@@ -852,7 +855,7 @@ void RefFlow::Impl::onAssign(FunctionCtx &FC, const Tracked &T, ConfigSet &In, c
     if (Overwrites && C.holds() && T.What == Tracked::Array)
       C.Ref = Own::Lost;
     // Ownership.
-    if (RhsTracked && C.holds() && !LV) {
+    if (RhsTracked && C.holds() && (!LV || IntoGlobal)) {
       bool Allocated = false;
       if (Through && StoreRoot)
         if (auto Al = FC.Atoms.find("a:" + std::to_string(reinterpret_cast<uintptr_t>(StoreRoot))))
@@ -869,7 +872,7 @@ void RefFlow::Impl::onAssign(FunctionCtx &FC, const Tracked &T, ConfigSet &In, c
         C.Ref = Own::HandedOff;
         Out.HandedOff = true;
       }
-    } else if (RhsTracked && !LV && IntoNonLocal && T.What == Tracked::Pages && !C.holds()) {
+    } else if (RhsTracked && (!LV || IntoGlobal) && IntoNonLocal && T.What == Tracked::Pages && !C.holds()) {
       C.Parked = true;
     }
     if (RhsContainer && C.Ref == Own::StoredIn && C.Container == *RhsContainer) {
@@ -878,8 +881,17 @@ void RefFlow::Impl::onAssign(FunctionCtx &FC, const Tracked &T, ConfigSet &In, c
     }
     // The pages' owner learns about them: an out-count (`*pinned += n`), or
     // a field its cleanup tests before releasing (`vsg->state = ...`).
-    if (T.Foreign && C.holds() && !C.Recorded && T.Result) {
+    if ((T.Foreign || C.Parked) && C.holds() && !C.Recorded && T.Result) {
       const Expr *L = Lhs->IgnoreParenImpCasts();
+      // A global count some release of the file uses (`pin_longterm_test_nr_pages
+      // += cur_pages`, released by pin_longterm_test_stop()).
+      if (auto *D = dyn_cast<DeclRefExpr>(L))
+        if (auto *G = dyn_cast<VarDecl>(D->getDecl()); G && G->hasGlobalStorage() && G->getType()->isIntegerType()) {
+          buildFieldFacts();
+          Value V = valueOf(FC, T, C, Rhs);
+          if (CountGlobals.count(G->getCanonicalDecl()) && V.K == Value::Alias && V.Sym == T.Result)
+            C.Recorded = true;
+        }
       if (auto *U = dyn_cast<UnaryOperator>(L); U && U->getOpcode() == UO_Deref && U->getType()->isIntegerType())
         if (auto *D = dyn_cast<DeclRefExpr>(U->getSubExpr()->IgnoreParenImpCasts()); D && isa<ParmVarDecl>(D->getDecl())) {
           Value V = valueOf(FC, T, C, Rhs);

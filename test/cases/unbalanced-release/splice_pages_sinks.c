@@ -108,6 +108,23 @@ static int tls_sw_sendmsg_splice(struct sock *sk, struct msghdr *msg, struct sk_
 	return 0;
 }
 
+// helper (not a case): the caller, as in tls_sw_sendmsg_locked(), takes the splice path only
+// for MSG_SPLICE_PAGES messages, whose iterators are kernel page iterators.
+int tls_sw_sendmsg_copy(struct sock *sk, struct msghdr *msg, struct sk_msg *msg_pl, size_t n);
+int tls_sw_sendmsg_locked(struct sock *sk, struct msghdr *msg, struct sk_msg *msg_pl, size_t try_to_copy)
+{
+	ssize_t copied = 0;
+	int ret;
+
+	if (try_to_copy && (msg->msg_flags & MSG_SPLICE_PAGES)) {
+		ret = tls_sw_sendmsg_splice(sk, msg, msg_pl, try_to_copy, &copied);
+		if (ret < 0)
+			return ret;
+		return copied;
+	}
+	return tls_sw_sendmsg_copy(sk, msg, msg_pl, try_to_copy);
+}
+
 // CASE POSITIVE unbalanced-release: mutation of net/tls/tls_sw.c:tls_sw_sendmsg_splice() in 6.12
 // The zero-copy path opened to plain user sendmsg() buffers (ITER_UBUF accepted besides
 // MSG_SPLICE_PAGES): for a user iterator iov_iter_extract_pages() pins the page, while
@@ -138,4 +155,13 @@ static int tls_sw_sendmsg_zc_user(struct sock *sk, struct msghdr *msg, struct sk
 
 	return 0;
 	// CHECK-MESSAGES: :[[@LINE-1]]:{{[0-9]+}}: warning: {{.*}} [pageref-unbalanced-release]
+}
+
+// helper (not a case): every message reaches the zero-copy path above, user ones included.
+int tls_sw_sendmsg_zc(struct sock *sk, struct msghdr *msg, struct sk_msg *msg_pl, size_t try_to_copy)
+{
+	ssize_t copied = 0;
+	int ret = tls_sw_sendmsg_zc_user(sk, msg, msg_pl, try_to_copy, &copied);
+
+	return ret < 0 ? ret : copied;
 }
