@@ -103,9 +103,17 @@ static bool isLocalAggregate(const ValueDecl *D) {
   return V && V->isLocalVarDecl() && !isa<ParmVarDecl>(V) && !V->getType()->isPointerType();
 }
 
-/// Local pointers that take pages out of the array (`page = pages[i]`), a
-/// pfn or physical address of them (`pfn = page_to_pfn(page)`), and local
-/// aggregates they are stored into (`bvec[i].bv_page = page`).
+/// `p + a + b` (pointer arithmetic): the pointer it starts from.
+static const Expr *arithmeticBase(const Expr *E) {
+  E = E->IgnoreParenCasts();
+  while (auto *B = dyn_cast<BinaryOperator>(E)) {
+    if (!B->isAdditiveOp() || !B->getLHS()->getType()->isPointerType())
+      break;
+    E = B->getLHS()->IgnoreParenCasts();
+  }
+  return E;
+}
+
 /// `pages_info = pages_stat + n` where one of the two is the array another
 /// acquisition of the function fills: slices of one allocation, each with
 /// its own pages, not two names for the same ones (vmw_mksstat_add_ioctl()).
@@ -191,13 +199,7 @@ bool RefFlow::Impl::addressStoredBefore(const ObjectPath &P, const CallExpr *Acq
           Only = Value, ++N;
       if (N != 1)
         break;
-      const Expr *E = Only->IgnoreParenCasts();
-      while (auto *B = dyn_cast<BinaryOperator>(E))
-        if (B->isAdditiveOp() && B->getLHS()->getType()->isPointerType())
-          E = B->getLHS()->IgnoreParenCasts();
-        else
-          break;
-      auto *D = dyn_cast<DeclRefExpr>(E);
+      auto *D = dyn_cast<DeclRefExpr>(arithmeticBase(Only));
       auto *Next = D ? dyn_cast<VarDecl>(D->getDecl()) : nullptr;
       if (!Next || !Next->isLocalVarDecl())
         break;
@@ -224,13 +226,7 @@ bool RefFlow::Impl::addressStoredBefore(const ObjectPath &P, const CallExpr *Acq
     const VarDecl *Owner = throughPointerRoot(B->getLHS());
     if (!Owner || !(isCallersStorage(Owner) || Returned.count(Owner->getCanonicalDecl())))
       continue;
-    const Expr *R = B->getRHS()->IgnoreParenCasts();
-    while (auto *A = dyn_cast<BinaryOperator>(R))
-      if (A->isAdditiveOp() && A->getLHS()->getType()->isPointerType())
-        R = A->getLHS()->IgnoreParenCasts();
-      else
-        break;
-    auto *D = dyn_cast<DeclRefExpr>(R);
+    auto *D = dyn_cast<DeclRefExpr>(arithmeticBase(B->getRHS()));
     auto *W = D ? dyn_cast<VarDecl>(D->getDecl()) : nullptr;
     if (W && W->isLocalVarDecl() && BaseOf(W) == Buffer)
       return true;
@@ -238,6 +234,9 @@ bool RefFlow::Impl::addressStoredBefore(const ObjectPath &P, const CallExpr *Acq
   return false;
 }
 
+/// Local pointers that take pages out of the array (`page = pages[i]`), a
+/// pfn or physical address of them (`pfn = page_to_pfn(page)`), and local
+/// aggregates they are stored into (`bvec[i].bv_page = page`).
 void RefFlow::Impl::addAliases(Tracked &T) {
   auto Stores = localStoresIn(T.F->getBody());
   auto Add = [&](const ValueDecl *V) {
