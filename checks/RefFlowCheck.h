@@ -59,7 +59,7 @@ public:
   UnbalancedReleaseCheck(llvm::StringRef Name, clang::tidy::ClangTidyContext *Context)
       : RefFlowCheck(Name, Context,
                      {RefFindingKind::Leak, RefFindingKind::DoubleRelease, RefFindingKind::NegativeCount,
-                      RefFindingKind::BoundHit},
+                      RefFindingKind::CountMismatch, RefFindingKind::ReleaseUnacquired, RefFindingKind::BoundHit},
                      /*SummaryExporter=*/true) {}
 };
 

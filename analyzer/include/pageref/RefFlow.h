@@ -24,6 +24,8 @@ enum class RefFindingKind {
   Leak,                  // held on a path out of the function
   DoubleRelease,         // released again on a path where they were already released
   NegativeCount,         // released with the acquisition's result as the count where it may be an error
+  CountMismatch,         // released with the count asked for where the acquisition returned another
+  ReleaseUnacquired,     // released on a path where the acquisition failed: nothing was taken
   WrongFamily,           // pins put, refs unpinned
   ExtractUnconditional,  // iov_iter_extract_pages() pages unpinned without a will-pin test
   BoundHit,              // the analysis stopped: nothing reported for that acquisition

@@ -79,6 +79,10 @@ void collectDecls(const Stmt *S, std::vector<const ValueDecl *> &Out) {
     collectDecls(C, Out);
 }
 
+std::string declKey(const ValueDecl *D) {
+  return "DeclRefExpr#" + std::to_string(reinterpret_cast<uintptr_t>(D->getCanonicalDecl())) + "()";
+}
+
 /// The expression with every variable named by its declaration: a key that
 /// two different variables of one name never share.
 std::string canonicalKey(const Stmt *S) {
@@ -94,10 +98,12 @@ std::string canonicalKey(const Stmt *S) {
       if (I != E)
         return Walk(I);
     }
+    if (auto *D = dyn_cast<DeclRefExpr>(X)) {
+      OS << declKey(D->getDecl());
+      return;
+    }
     OS << X->getStmtClassName();
-    if (auto *D = dyn_cast<DeclRefExpr>(X))
-      OS << "#" << reinterpret_cast<uintptr_t>(D->getDecl()->getCanonicalDecl());
-    else if (auto *M = dyn_cast<MemberExpr>(X))
+    if (auto *M = dyn_cast<MemberExpr>(X))
       OS << "." << reinterpret_cast<uintptr_t>(M->getMemberDecl());
     else if (auto *B = dyn_cast<BinaryOperator>(X))
       OS << B->getOpcodeStr();
@@ -292,6 +298,29 @@ std::optional<std::pair<AtomId, bool>> RefFlow::Impl::relationAtom(FunctionCtx &
     return std::nullopt;
   I.Root = I.Deps.front();
   return std::make_pair(FC.Atoms.intern(Key, I), Positive);
+}
+
+std::optional<bool> RefFlow::Impl::knownEqual(FunctionCtx &FC, const Config &C, const ValueDecl *A, const Expr *B) {
+  std::string TA = declKey(A), TB = canonicalKey(strip(B));
+  if (TA == TB)
+    return true;
+  // What refineBranch() left on the relation atoms: `a == b` true (any sign
+  // but zero) or false (zero); `a < b` or `b < a` true means they differ.
+  auto Known = [&](const std::string &Key) -> uint8_t {
+    if (auto Id = FC.Atoms.find(Key))
+      if (const Value *V = C.get(*Id))
+        return V->signClasses();
+    return AnySign;
+  };
+  uint8_t Eq = Known("eq:" + std::min(TA, TB) + "\x1f" + std::max(TA, TB));
+  if (Eq == Zero)
+    return false;
+  if (!(Eq & Zero))
+    return true;
+  for (const std::string &Key : {"lt:" + TA + "\x1f" + TB, "lt:" + TB + "\x1f" + TA})
+    if (!(Known(Key) & Zero))
+      return false;
+  return std::nullopt;
 }
 
 namespace {
@@ -716,26 +745,33 @@ bool RefFlow::Impl::refineSwitchCase(FunctionCtx &FC, const Tracked &T, Config &
   return true;
 }
 
+bool RefFlow::Impl::acquisitionFailed(FunctionCtx &FC, const Tracked &T, const Config &C) {
+  if (!T.Result)
+    return false;
+  Value R = resolve(C, FC, T.Result);
+  // try_get_page() and friends return true on success.
+  // A returned page (follow_page(FOLL_GET)) fails as NULL or ERR_PTR().
+  if (T.SinglePage && R.K == Value::Signs && !(T.Call && T.Call->getType()->isPointerType()))
+    return R.S == Zero;
+  return R.K == Value::Const ? R.C <= 0 : R.K == Value::Signs && !(R.S & Pos);
+}
+
 void RefFlow::Impl::settle(FunctionCtx &FC, const Tracked &T, Config &C) {
-  // `if (!pages)`, `if (!page)`: NULL holds nothing.
-  if (C.holds() && !T.Paths.empty() && T.Paths.front().Suffix.empty() &&
+  // `if (!pages)`, `if (!page)`: NULL holds nothing (unless the name was
+  // overwritten: `page = NULL` over a held page loses it, frees nothing).
+  if (C.holds() && C.Ref != Own::Lost && !T.Paths.empty() && T.Paths.front().Suffix.empty() &&
       T.Paths.front().Root->getType()->isPointerType())
     if (auto A = FC.Atoms.find("v:" + ptrKey(T.Paths.front().Root)); A && FC.Interesting.count(*A))
       if (resolve(C, FC, *A).signClasses() == Zero)
         C.Ref = Own::NotAcquired;
   if (T.Result) {
-    Value R = resolve(C, FC, T.Result);
-    bool Failed = R.K == Value::Const ? R.C <= 0 : R.K == Value::Signs && !(R.S & Pos);
-    // try_get_page() and friends return true on success.
-    // A returned page (follow_page(FOLL_GET)) fails as NULL or ERR_PTR().
-    if (T.SinglePage && R.K == Value::Signs && !(T.Call && T.Call->getType()->isPointerType()))
-      Failed = R.S == Zero;
-    if (Failed) {
+    if (acquisitionFailed(FC, T, C)) {
       if (T.What == Tracked::Array) {
         if (!T.AllocatedOnFailure && C.Ref == Own::Held)
           C.Ref = Own::NotAcquired; // iov_iter_get_pages_alloc2() frees it when it returns <= 0
       } else if (((C.Ref == Own::Held && !C.Prior) || C.Ref == Own::NotPinned) && !T.HeldOnError) {
         C.Ref = Own::NotAcquired;
+        C.Failed = C.Ref == Own::NotAcquired && T.What == Tracked::Pages;
       }
     }
   }

@@ -72,6 +72,13 @@ struct Tracked {
   AtomId CompletionAtom = 0;
   bool AsyncByDefault = true;
   bool OwnsPageRefs = false;
+  /// get_page(page) on a page parameter: a second release of the storage the
+  /// caller owns may be of pages refilled since, but one page stays the same
+  /// page, and its second put drops the caller's reference.
+  bool referencesParameterPage() const {
+    return SinglePage && !Paths.empty() && llvm::isa<clang::ParmVarDecl>(Paths.front().Root) &&
+           Paths.front().Suffix.empty();
+  }
 };
 
 /// What one run found out, beyond the findings.
@@ -197,7 +204,11 @@ struct RefFlow::Impl {
                         const clang::Stmt *Label);
   /// After a refinement: a failed acquisition took nothing, a pending owner decided.
   void settle(FunctionCtx &FC, const Tracked &T, Config &C);
+  /// The acquisition ran on the path \p C and its result says it took nothing.
+  bool acquisitionFailed(FunctionCtx &FC, const Tracked &T, const Config &C);
   std::optional<int64_t> constant(const clang::Expr *E);
+  /// What the path \p C knows of `A == B` from the relations its tests left.
+  std::optional<bool> knownEqual(FunctionCtx &FC, const Config &C, const clang::ValueDecl *A, const clang::Expr *B);
   bool isErrorValue(FunctionCtx &FC, const Tracked &T, const Config &C, const clang::Expr *E);
   bool returnsZeroSomewhere(const clang::FunctionDecl *F);
   std::map<const clang::FunctionDecl *, bool> ReturnsZero;
@@ -220,6 +231,9 @@ struct RefFlow::Impl {
   void handOff(ConfigSet &In, RunResult &Out, const Tracked *T = nullptr);
   void checkCount(FunctionCtx &FC, const Tracked &T, ConfigSet &In, const clang::CallExpr *Rel,
                   const clang::Expr *Count, llvm::StringRef Name, const std::string &Through, RunResult &Out);
+  void addPathNotes(RefFinding &F, const Config &C);
+  void checkAskedCount(FunctionCtx &FC, const Tracked &T, ConfigSet &In, const clang::CallExpr *Rel,
+                       const clang::Expr *Count, llvm::StringRef Name, const std::string &Through, RunResult &Out);
   /// Something may keep the pages (a function whose body this TU does not
   /// have, a stored pfn): no leak is reported, releases are still checked.
   void keep(ConfigSet &In, RunResult &Out);
@@ -256,6 +270,8 @@ struct RefFlow::Impl {
   void asyncDrop(FunctionCtx &FC, const Tracked &T, ConfigSet &In, const clang::CallExpr *Drop,
                  const std::string &What, RunResult &Out);
   void asyncCall(FunctionCtx &FC, const Tracked &T, ConfigSet &In, const clang::CallExpr *C, RunResult &Out);
+  void forgetFailure(const Tracked &T, ConfigSet &In, const clang::CallExpr *C);
+  void forgetOutParams(FunctionCtx &FC, ConfigSet &In, const clang::CallExpr *C);
   void invalidateAfterCall(FunctionCtx &FC, ConfigSet &In, const clang::CallExpr *C);
   bool underRefcountPut(const clang::Stmt *S, const clang::FunctionDecl *F);
   std::optional<std::string> helperDrops(const clang::FunctionDecl *F, unsigned Param, const std::string &Rest,

@@ -80,6 +80,8 @@ struct Config {
   bool OwnerGone = false; // the struct whose storage holds them was freed
   bool Parked = false;    // the page was given to an owner before the reference for it was taken
   bool OwnRef = false;    // summaries: the function took a reference of its own on the page
+  bool HandedBefore = false; // an earlier execution of the acquisition handed its pages off (loop iterations)
+  bool Failed = false;    // NotAcquired because the acquisition's result said it took nothing
   bool Kept = false;      // held, but something may keep them too (an unknown callee, a stored pfn):
                           // not a leak at the exit, still checked at every release
   ReleaseFamily RelFam = ReleaseFamily::Ref;
@@ -116,7 +118,7 @@ struct Config {
   }
   bool sameOwnership(const Config &O) const {
     return Ref == O.Ref && Prior == O.Prior && Recorded == O.Recorded && RelFam == O.RelFam &&
-           Container == O.Container && OwnerGone == O.OwnerGone && Parked == O.Parked && Kept == O.Kept &&
+           Container == O.Container && OwnerGone == O.OwnerGone && Parked == O.Parked && Kept == O.Kept && Failed == O.Failed && HandedBefore == O.HandedBefore &&
            OwnRef == O.OwnRef && KeepFlag == O.KeepFlag && Undisposed == O.Undisposed &&
            DeadNames == O.DeadNames;
   }

@@ -205,7 +205,7 @@ static void dump(const char *What, const CFGBlock *B, const ConfigSet &S, Functi
   llvm::errs() << What << " B" << B->getBlockID() << ": " << S.All.size() << " configs\n";
   for (const Config &C : S.All) {
     llvm::errs() << "   " << Names[unsigned(C.Ref)] << (C.Prior ? " prior" : "") << (C.Recorded ? " recorded" : "")
-                 << (C.Kept ? " kept" : "")
+                 << (C.Kept ? " kept" : "") << (C.Failed ? " failed" : "") << (C.HandedBefore ? " handed-before" : "")
                  << (C.Parked ? " parked" : "") << (C.OwnerGone ? " owner-gone" : "") << " {";
     for (auto &[A, V] : C.Facts) {
       const AtomInfo &I = FC.Atoms.info(A);
@@ -227,6 +227,13 @@ RunResult RefFlow::Impl::run(const Tracked &T, Config Entry) {
   RunResult Out;
   FunctionCtx &FC = functionCtx(T.F);
   bool Debug = debugging(T.F);
+  if (Debug) {
+    llvm::errs() << "run " << T.Callee << (T.Call ? " at line " + std::to_string(line(T.Call->getBeginLoc())) : "")
+                 << ", names:";
+    for (const ObjectPath &P : T.Paths)
+      llvm::errs() << " " << P.Spelling;
+    llvm::errs() << "\n";
+  }
   if (!FC.Cfg) {
     Out.BoundHit = true;
     return Out;

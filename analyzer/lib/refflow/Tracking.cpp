@@ -277,6 +277,25 @@ void RefFlow::Impl::addAliases(Tracked &T) {
         continue;
       Changed |= Add(V);
     }
+    // A container pointer into the caller's table (`sg = sgtable->sgl +
+    // sgtable->nents`, then sg_set_page(sg, page, ...)): the table's field is
+    // a name too, for the releases that read the pages back out of it.
+    for (size_t I = 0; I < T.Paths.size(); ++I) {
+      ObjectPath P = T.Paths[I];
+      auto *V = dyn_cast<VarDecl>(P.Root);
+      if (!P.Suffix.empty() || !V || !V->isLocalVarDecl() || !V->getType()->isPointerType() ||
+          !V->getType()->getPointeeType()->isRecordType() || isPageCarryingType(V->getType()))
+        continue;
+      for (auto &[W, Value] : Stores) {
+        if (W->getCanonicalDecl() != V->getCanonicalDecl())
+          continue;
+        auto From = objectPath(arithmeticBase(Value));
+        if (From && !From->Suffix.empty() && isCallersStorage(From->Root) && !llvm::is_contained(T.Paths, *From)) {
+          T.Paths.push_back(*From);
+          Changed = true;
+        }
+      }
+    }
     if (!Changed)
       break;
   }
@@ -605,7 +624,7 @@ std::vector<RefFinding> RefFlow::Impl::analyze(const FunctionDecl *F) {
     Config Entry;
     RunResult R = run(*T, Entry);
     for (RefFinding &Fd : R.Findings)
-      if (!T->Foreign || Fd.Kind != RefFindingKind::DoubleRelease)
+      if (!T->Foreign || T->referencesParameterPage() || Fd.Kind != RefFindingKind::DoubleRelease)
         All.push_back(std::move(Fd));
     if (R.BoundHit)
       continue;

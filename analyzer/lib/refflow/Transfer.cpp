@@ -137,6 +137,11 @@ void RefFlow::Impl::onAcquisition(FunctionCtx &FC, const Tracked &T, ConfigSet &
       N.set(T.Result, Value::signs(AnySign));
     auto Fresh = [&](Config &X, Own Taken) {
       X.DeadNames.clear(); // the acquisition fills what its arguments name now
+      X.Failed = false;
+      // Pages an earlier round took and handed off are still released through
+      // their owner's names, by their family (not one page referenced again).
+      if (X.Ref == Own::HandedOff && !T.SinglePage)
+        X.HandedBefore = true;
       if (X.Parked && T.SinglePage) {
         X.Parked = false;
         X.Ref = Own::HandedOff;
@@ -194,12 +199,22 @@ void RefFlow::Impl::onAcquisition(FunctionCtx &FC, const Tracked &T, ConfigSet &
   In = std::move(Out);
 }
 
+/// The last two branches the path \p C took, as notes of \p F.
+void RefFlow::Impl::addPathNotes(RefFinding &F, const Config &C) {
+  for (auto &[Cond, Truth] : Witnesses->last(C.Witness, 2)) {
+    auto *E = static_cast<const Expr *>(Cond);
+    F.Notes.push_back({E->getBeginLoc(), std::string("taking this path: '") + text(E) + "' is " +
+                                             (Truth ? "true" : "false")});
+  }
+}
+
 /// `unpin_user_pages(pages, ret)` where `ret` may still be the acquisition's
 /// error: a negative count is a huge one to the release (vmci's qp_release_pages()).
 void RefFlow::Impl::checkCount(FunctionCtx &FC, const Tracked &T, ConfigSet &In, const CallExpr *Rel,
                                const Expr *Count, llvm::StringRef Name, const std::string &Through, RunResult &Out) {
   if (!T.Call || !T.Result || T.ResultIsBytes)
     return;
+  checkAskedCount(FC, T, In, Rel, Count, Name, Through, Out);
   for (const Config &C : In.All) {
     Value V = valueOf(FC, T, C, Count);
     if (V.K != Value::Alias || V.Sym != T.Result)
@@ -215,11 +230,43 @@ void RefFlow::Impl::checkCount(FunctionCtx &FC, const Tracked &T, ConfigSet &In,
                 ", on a path where it may be a negative error: as a page count it releases entries that hold "
                 "nothing; test it (> 0) first";
     F.Notes.push_back({T.Call->getBeginLoc(), "acquired here; its result can be -errno"});
-    for (auto &[Cond, Truth] : Witnesses->last(C.Witness, 2)) {
-      auto *E = static_cast<const Expr *>(Cond);
-      F.Notes.push_back({E->getBeginLoc(), std::string("taking this path: '") + text(E) + "' is " +
-                                               (Truth ? "true" : "false")});
-    }
+    addPathNotes(F, C);
+    Out.Findings.push_back(std::move(F));
+    return;
+  }
+}
+
+// `unpin_user_pages(pages, nr_pages)` after `pinned = pin_user_pages_fast(addr,
+// nr_pages, ...)` on a path where the test said `pinned != nr_pages`: a short
+// result filled only the first entries, so the count asked for releases
+// entries that hold nothing (rio_dma_transfer() before ffca476a0a8d).
+void RefFlow::Impl::checkAskedCount(FunctionCtx &FC, const Tracked &T, ConfigSet &In, const CallExpr *Rel,
+                                    const Expr *Count, llvm::StringRef Name, const std::string &Through,
+                                    RunResult &Out) {
+  const AcquireFn *A = Model.acquire(T.Callee);
+  if (!A || !A->NrArg || *A->NrArg >= T.Call->getNumArgs() || T.AskedForOne)
+    return;
+  const Expr *Asked = T.Call->getArg(*A->NrArg)->IgnoreParenImpCasts();
+  auto *AskedRef = dyn_cast<DeclRefExpr>(Asked);
+  auto *CountRef = dyn_cast<DeclRefExpr>(Count->IgnoreParenImpCasts());
+  if (!AskedRef || !CountRef || AskedRef->getDecl()->getCanonicalDecl() != CountRef->getDecl()->getCanonicalDecl())
+    return;
+  const VarDecl *Result = resultVariable(T.Call, Parents.of(T.F));
+  if (!Result)
+    return;
+  for (const Config &C : In.All) {
+    if (!C.holds() || knownEqual(FC, C, Result, Count) != false || !Out.Reported.insert(Rel).second)
+      continue;
+    RefFinding F;
+    F.Kind = RefFindingKind::CountMismatch;
+    F.Loc = Rel->getBeginLoc();
+    F.Message = Name.str() + "()" + Through + " releases '" + exprText(Count, Ctx, 40) +
+                "' pages, the number asked of " + T.Callee + "() at line " +
+                std::to_string(line(T.Call->getBeginLoc())) + ", on a path where it returned another ('" +
+                Result->getName().str() + "'): the entries past what it returned hold nothing; release '" +
+                Result->getName().str() + "' pages";
+    F.Notes.push_back({T.Call->getBeginLoc(), "acquired here; a short result fills only the first entries"});
+    addPathNotes(F, C);
     Out.Findings.push_back(std::move(F));
     return;
   }
@@ -279,13 +326,33 @@ void RefFlow::Impl::onRelease(FunctionCtx &FC, const Tracked &T, ConfigSet &In, 
       }
     }
   }
+  std::string At = T.Call ? std::to_string(line(T.Call->getBeginLoc())) : "";
+  // `if (p) put_page(p);` after a failed get_user_page_fast_only(virt, 0, &p):
+  // only the result says what was taken, whatever the out-parameter holds.
+  const ReleaseFn *One = Model.release(Name);
+  if (T.Call && T.What == Tracked::Pages && !Element && !T.HeldOnError && Arg && One && !One->CountArg)
+    for (const Config &C : In.All) {
+      if (C.Ref != Own::NotAcquired || !C.Failed || !Out.Reported.insert(Rel).second)
+        continue;
+      RefFinding F;
+      F.Kind = RefFindingKind::ReleaseUnacquired;
+      F.Loc = Rel->getBeginLoc();
+      F.Message = Name.str() + "()" + Through + " releases '" + exprText(Arg, Ctx, 40) + "' on a path where " +
+                  T.Callee + "() at line " + At +
+                  " failed and took nothing: the release drops a reference or pin that belongs to someone else; "
+                  "release only what its result says it took";
+      F.Notes.push_back({T.Call->getBeginLoc(), "acquired here; its result is the only record of what it took"});
+      addPathNotes(F, C);
+      Out.Findings.push_back(std::move(F));
+      break;
+    }
   bool Any = false;
   for (const Config &C : In.All)
-    Any |= C.holds() || C.Ref == Own::Released || C.Ref == Own::NotPinned || C.Ref == Own::Pending;
+    Any |= C.holds() || C.Ref == Own::Released || C.Ref == Own::NotPinned || C.Ref == Own::Pending ||
+           C.HandedBefore;
   if (!Any)
     return;
   Out.ReleasesSeen.push_back({Rel, Family});
-  std::string At = T.Call ? std::to_string(line(T.Call->getBeginLoc())) : "";
   bool Pinned = T.Family == ReleaseFamily::Pin || T.Family == ReleaseFamily::PinIfWillPin;
   for (Config &C : In.All) {
     // Handed-off pages keep their family: a release through the owner they
@@ -293,8 +360,9 @@ void RefFlow::Impl::onRelease(FunctionCtx &FC, const Tracked &T, ConfigSet &In, 
     // Pending: a callee that may have kept them; releasing them now ends that.
     if (C.Ref == Own::Pending)
       C.Ref = Own::Held;
-    if (C.Ref == Own::HandedOff) {
+    if (C.Ref == Own::HandedOff || (C.HandedBefore && !C.holds())) {
       Config Probe = C;
+      Probe.HandedBefore = false;
       Probe.Ref = Own::Held;
       ConfigSet One;
       One.add(Probe);
@@ -377,7 +445,8 @@ void RefFlow::Impl::onRelease(FunctionCtx &FC, const Tracked &T, ConfigSet &In, 
       }
       continue;
     }
-    if (C.Ref == Own::Released && T.Call && !Element && !T.Foreign && Out.Reported.insert(Rel).second) {
+    if (C.Ref == Own::Released && T.Call && !Element && (!T.Foreign || T.referencesParameterPage()) &&
+        Out.Reported.insert(Rel).second) {
       RefFinding F;
       F.Kind = RefFindingKind::DoubleRelease;
       F.Loc = Rel->getBeginLoc();
@@ -496,6 +565,7 @@ bool RefFlow::Impl::storesIntoAllocated(FunctionCtx &FC, const Expr *Lhs, const 
 }
 
 void RefFlow::Impl::onCall(FunctionCtx &FC, const Tracked &T, ConfigSet &In, const CallExpr *C, RunResult &Out) {
+  forgetFailure(T, In, C);
   llvm::StringRef Name = calleeName(C);
   bool ModelKnown = false;
   // The array an acquisition allocated: freed, or kept by someone.
@@ -709,17 +779,37 @@ void RefFlow::Impl::onCall(FunctionCtx &FC, const Tracked &T, ConfigSet &In, con
     }
   }
   if (ModelKnown && !Model.isFreeFunction(Name)) {
-    // A known function still writes its out-parameters (`&same_page`).
-    for (Config &X : In.All)
-      for (const Expr *Arg : C->arguments())
-        if (auto *U = dyn_cast<UnaryOperator>(Arg->IgnoreParenCasts()); U && U->getOpcode() == UO_AddrOf)
-          if (auto *D = dyn_cast<DeclRefExpr>(U->getSubExpr()->IgnoreParenImpCasts()))
-            if (auto *V = dyn_cast<VarDecl>(D->getDecl()); V && !V->getType()->isRecordType() && !V->getType()->isArrayType())
-              if (auto VA = FC.Atoms.find("v:" + std::to_string(reinterpret_cast<uintptr_t>(V->getCanonicalDecl()))))
-                X.erase(*VA);
+    forgetOutParams(FC, In, C);
     return;
   }
   invalidateAfterCall(FC, In, C);
+}
+
+void RefFlow::Impl::forgetOutParams(FunctionCtx &FC, ConfigSet &In, const CallExpr *C) {
+  // A known function still writes its out-parameters (`&same_page`, the
+  // `&page` of get_user_page_fast_only()).
+  for (Config &X : In.All)
+    for (const Expr *Arg : C->arguments())
+      if (auto *U = dyn_cast<UnaryOperator>(Arg->IgnoreParenCasts()); U && U->getOpcode() == UO_AddrOf)
+        if (auto *D = dyn_cast<DeclRefExpr>(U->getSubExpr()->IgnoreParenImpCasts()))
+          if (auto *V = dyn_cast<VarDecl>(D->getDecl()); V && !V->getType()->isRecordType() && !V->getType()->isArrayType())
+            if (auto VA = FC.Atoms.find("v:" + std::to_string(reinterpret_cast<uintptr_t>(V->getCanonicalDecl()))))
+              X.erase(*VA);
+}
+
+void RefFlow::Impl::forgetFailure(const Tracked &T, ConfigSet &In, const CallExpr *C) {
+  // `err = get_user_pages_fast(addr, 1, 0, &page)` again after the first one
+  // failed: `page` may hold what another call put there.
+  for (Config &X : In.All)
+    if (X.Failed)
+      for (const Expr *Arg : C->arguments())
+        if (auto *U = dyn_cast<UnaryOperator>(Arg->IgnoreParenCasts()); U && U->getOpcode() == UO_AddrOf)
+          if (auto *D = dyn_cast<DeclRefExpr>(U->getSubExpr()->IgnoreParenImpCasts()))
+            if (llvm::any_of(T.Paths, [&](const ObjectPath &P) {
+                  return P.Root && P.Root->getCanonicalDecl() == D->getDecl()->getCanonicalDecl() &&
+                         P.Suffix.empty();
+                }))
+              X.Failed = false;
 }
 
 void RefFlow::Impl::invalidateAfterCall(FunctionCtx &FC, ConfigSet &In, const CallExpr *C) {
@@ -845,6 +935,8 @@ void RefFlow::Impl::onAssign(FunctionCtx &FC, const Tracked &T, ConfigSet &In, c
       const void *Key = LV->getCanonicalDecl();
       bool IsName = llvm::any_of(T.Paths, [&](const ObjectPath &P) { return P.Root == Key && P.Suffix.empty(); });
       auto It = llvm::find(C.DeadNames, Key);
+      if (IsName && !RhsTracked)
+        C.Failed = false; // `page = ZERO_PAGE(0)`: no longer the failed acquisition's name
       if (IsName && !RhsTracked && It == C.DeadNames.end() && C.Ref != Own::NotAcquired)
         C.DeadNames.push_back(Key);
       else if (RhsTracked && It != C.DeadNames.end())
@@ -986,8 +1078,10 @@ void RefFlow::Impl::transfer(FunctionCtx &FC, const Tracked &T, const Stmt *S, C
   if (T.Call && S == T.Call) {
     if (T.What == Tracked::Async)
       asyncSubmission(FC, T, In);
-    else
+    else {
       onAcquisition(FC, T, In);
+      forgetOutParams(FC, In, T.Call);
+    }
     return;
   }
   // The arm of a conditional operator: its value, for the statement that

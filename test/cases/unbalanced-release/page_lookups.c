@@ -130,3 +130,48 @@ static int process_rx_fragment_bad_len(struct rx_ring *rp, struct rx_skb *skb, u
 	rx_skb_append(skb, page, off, len);
 	return 1;
 }
+
+// CASE NEGATIVE unbalanced-release: modelled on mm/ksm.c:get_mergeable_page() in 6.1
+// An anonymous page is returned with its follow_page() reference (the caller puts it); any
+// other page is put before the pointer is cleared; a ZONE_DEVICE page has its own exit that
+// puts it. Correct code.
+static struct page *mergeable_page(struct vm_area_struct *vma, unsigned long addr)
+{
+	struct page *page;
+
+	page = follow_page(vma, addr, FOLL_GET);
+	if (IS_ERR_OR_NULL(page))
+		goto out;
+	if (is_zone_device_page(page))
+		goto out_putpage;
+	if (PageAnon(page)) {
+		flush_dcache_page(page);
+	} else {
+out_putpage:
+		put_page(page);
+out:
+		page = NULL;
+	}
+	return page;
+}
+
+// CASE POSITIVE unbalanced-release: modelled on mm/ksm.c:get_mergeable_page() before f7091ed64ec8
+// The ZONE_DEVICE test joined the no-page exit: `page = NULL` overwrites the only pointer
+// to a referenced page, and NULL is returned; the reference is never put.
+static struct page *mergeable_page_zone_device(struct vm_area_struct *vma, unsigned long addr)
+{
+	struct page *page;
+
+	page = follow_page(vma, addr, FOLL_GET);
+	if (IS_ERR_OR_NULL(page) || is_zone_device_page(page))
+		goto out;
+	if (PageAnon(page)) {
+		flush_dcache_page(page);
+	} else {
+		put_page(page);
+out:
+		page = NULL;
+	}
+	return page;
+	// CHECK-MESSAGES: :[[@LINE-1]]:{{[0-9]+}}: warning: {{.*}} [pageref-unbalanced-release]
+}

@@ -221,3 +221,70 @@ err_req:
 	return ret;
 	// CHECK-MESSAGES: :[[@LINE-1]]:{{[0-9]+}}: warning: {{.*}} [pageref-unbalanced-release]
 }
+
+// CASE POSITIVE unbalanced-release: modelled on drivers/rapidio/devices/rio_mport_cdev.c:rio_dma_transfer() before ffca476a0a8d
+// A short pin goes to the common release with nr_pages still the number asked for: the
+// entries past `pinned` were never filled, and unpinning them drops pins nobody took.
+static int rio_dma_transfer_short_pin(struct mport_dma_req *req, struct rio_transfer_io *xfer,
+				      enum dma_data_direction dir)
+{
+	unsigned long nr_pages;
+	struct page **page_list;
+	unsigned int offset;
+	long pinned;
+	int ret;
+
+	offset = lower_32_bits(offset_in_page(xfer->loc_addr));
+	nr_pages = PAGE_ALIGN(xfer->length + offset) >> PAGE_SHIFT;
+	page_list = kmalloc_array(nr_pages, sizeof(*page_list), GFP_KERNEL);
+	if (!page_list)
+		return -ENOMEM;
+
+	pinned = pin_user_pages_fast((unsigned long)xfer->loc_addr & PAGE_MASK, nr_pages,
+				     dir == DMA_FROM_DEVICE ? FOLL_WRITE : 0, page_list);
+	if (pinned != nr_pages) {
+		if (pinned < 0)
+			nr_pages = 0;
+		else
+			pr_err("pinned %ld out of %ld pages", pinned, nr_pages);
+		ret = -EFAULT;
+		goto err_pg;
+	}
+
+	ret = sg_alloc_table_from_pages(&req->sgt, page_list, nr_pages, offset, xfer->length,
+					GFP_KERNEL);
+	if (ret)
+		goto err_pg;
+	req->page_list = page_list;
+	req->nr_pages = nr_pages;
+	return 0;
+
+err_pg:
+	unpin_user_pages(page_list, nr_pages);
+	// CHECK-MESSAGES: :[[@LINE-1]]:{{[0-9]+}}: warning: {{.*}} [pageref-unbalanced-release]
+	kfree(page_list);
+	return ret;
+}
+
+// CASE NEGATIVE unbalanced-release: modelled on drivers/gpu/drm/radeon/radeon_ttm.c:radeon_ttm_tt_pin_userptr() in 6.1
+// The loop asks for what is left each round and stops at the first failure; the release count
+// is the number pinned so far, never the number asked for. Correct code.
+static int pin_in_chunks(unsigned long addr, unsigned long total, struct page **pages)
+{
+	unsigned long pinned = 0;
+	long r;
+
+	do {
+		unsigned long left = total - pinned;
+
+		r = pin_user_pages_fast(addr + pinned * PAGE_SIZE, left, FOLL_WRITE, pages + pinned);
+		if (r < 0)
+			goto release;
+		pinned += r;
+	} while (pinned < total);
+	return 0;
+
+release:
+	unpin_user_pages(pages, pinned);
+	return r;
+}

@@ -188,3 +188,51 @@ static int __update_ref_ctr_negative(struct mm_struct *mm, unsigned long vaddr, 
 	put_page(page);
 	return 0;
 }
+
+// CASE POSITIVE unbalanced-release: modelled on kernel/events/core.c:perf_virt_to_phys() before 4716023a8f6a
+// The release is keyed on the page pointer, not on the result: when
+// get_user_page_fast_only() fails it took no reference, whatever it left in 'p'.
+static u64 virt_to_phys_put_on_failure(unsigned long virt)
+{
+	u64 phys_addr = 0;
+	struct page *p = NULL;
+
+	if (get_user_page_fast_only(virt, 0, &p))
+		phys_addr = page_to_phys(p) + virt % PAGE_SIZE;
+	if (p)
+		put_page(p);
+	// CHECK-MESSAGES: :[[@LINE-1]]:{{[0-9]+}}: warning: {{.*}} [pageref-unbalanced-release]
+	return phys_addr;
+}
+
+// CASE NEGATIVE unbalanced-release: modelled on kernel/events/core.c:perf_virt_to_phys() in 6.1
+// The fixed form: the put is under the successful result. Correct code.
+static u64 virt_to_phys_put_on_success(unsigned long virt)
+{
+	u64 phys_addr = 0;
+	struct page *p;
+
+	if (get_user_page_fast_only(virt, 0, &p)) {
+		phys_addr = page_to_phys(p) + virt % PAGE_SIZE;
+		put_page(p);
+	}
+	return phys_addr;
+}
+
+// CASE NEGATIVE unbalanced-release: modelled on kernel/futex/core.c:get_futex_key() in 6.1
+// A failed writable lookup is retried read-only into the same pointer: the put at the end
+// drops the retry's reference, not the failed call's. Correct code.
+static int futex_like_key(unsigned long address, int want_read, unsigned long *pfn)
+{
+	struct page *page;
+	int err;
+
+	err = get_user_pages_fast(address, 1, FOLL_WRITE, &page);
+	if (err == -EFAULT && want_read)
+		err = get_user_pages_fast(address, 1, 0, &page);
+	if (err < 0)
+		return err;
+	*pfn = page_to_pfn(page);
+	put_page(page);
+	return 0;
+}

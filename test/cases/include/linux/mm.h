@@ -135,6 +135,11 @@ int pin_user_pages_fast(unsigned long start, int nr_pages, unsigned int gup_flag
 			struct page **pages);
 int get_user_pages_fast_only(unsigned long start, int nr_pages, unsigned int gup_flags,
 			     struct page **pages);
+/* One page, true when it took a reference (include/linux/mm.h). */
+static inline bool get_user_page_fast_only(unsigned long addr, unsigned int gup_flags, struct page **pagep)
+{
+	return get_user_pages_fast_only(addr, 1, gup_flags, pagep) == 1;
+}
 
 int account_locked_vm(struct mm_struct *mm, unsigned long pages, bool inc);
 struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);
