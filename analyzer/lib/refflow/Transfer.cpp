@@ -346,13 +346,15 @@ void RefFlow::Impl::onRelease(FunctionCtx &FC, const Tracked &T, ConfigSet &In, 
       Out.Findings.push_back(std::move(F));
       break;
     }
-  bool Any = false;
-  for (const Config &C : In.All)
-    Any |= C.holds() || C.Ref == Own::Released || C.Ref == Own::NotPinned || C.Ref == Own::Pending ||
-           C.HandedBefore;
-  if (!Any)
+  bool Any = false, Probed = false;
+  for (const Config &C : In.All) {
+    Any |= C.holds() || C.Ref == Own::Released || C.Ref == Own::NotPinned || C.Ref == Own::Pending;
+    Probed |= C.Ref == Own::HandedOff || C.HandedBefore; // only the family is checked
+  }
+  if (!Any && !Probed)
     return;
-  Out.ReleasesSeen.push_back({Rel, Family});
+  if (Any)
+    Out.ReleasesSeen.push_back({Rel, Family});
   bool Pinned = T.Family == ReleaseFamily::Pin || T.Family == ReleaseFamily::PinIfWillPin;
   for (Config &C : In.All) {
     // Handed-off pages keep their family: a release through the owner they
@@ -361,6 +363,10 @@ void RefFlow::Impl::onRelease(FunctionCtx &FC, const Tracked &T, ConfigSet &In, 
     if (C.Ref == Own::Pending)
       C.Ref = Own::Held;
     if (C.Ref == Own::HandedOff || (C.HandedBefore && !C.holds())) {
+      // A page this function referenced again and handed off still has the
+      // reference it came with (alloc_page()'s): __free_page() may drop that one.
+      if (T.SinglePage && Family == ReleaseFamily::Free)
+        continue;
       Config Probe = C;
       Probe.HandedBefore = false;
       Probe.Ref = Own::Held;
